@@ -1,0 +1,70 @@
+use crate::{db::Tx, error::ServiceError, on_tx, scope::ClinicScope, time::DbTime};
+use ambula_domain::{accounts::ClinicProfile, ClinicId, ClinicName, TimeZoneName};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClinicRow {
+    pub id: Uuid,
+    pub name: String,
+    pub time_zone: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub currency: String,
+}
+
+/// Creates a clinic and returns the scope for it: the creator is about to
+/// become its owner, so this is one of the few places a scope is born.
+pub async fn create(
+    tx: &mut Tx,
+    name: &ClinicName,
+    time_zone: &TimeZoneName,
+    now: DbTime,
+) -> Result<ClinicScope, ServiceError> {
+    let id = ClinicId::generate();
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO clinics (id, name, time_zone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+    )
+    .bind(id.as_uuid())
+    .bind(name.as_str())
+    .bind(time_zone.as_str())
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(ClinicScope::new(id))
+}
+
+pub async fn get(tx: &mut Tx, scope: &ClinicScope) -> Result<ClinicRow, ServiceError> {
+    on_tx!(tx, c => sqlx::query_as::<_, ClinicRow>(
+        "SELECT id, name, time_zone, phone, email, address, currency FROM clinics WHERE id = $1",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .fetch_optional(c)
+    .await)?
+    .ok_or(ServiceError::NotFound)
+}
+
+pub async fn update_profile(
+    tx: &mut Tx,
+    scope: &ClinicScope,
+    profile: &ClinicProfile,
+    now: DbTime,
+) -> Result<(), ServiceError> {
+    let done = on_tx!(tx, c => sqlx::query(
+        "UPDATE clinics SET name = $2, time_zone = $3, phone = $4, email = $5, address = $6, updated_at = $7 WHERE id = $1",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(profile.name.as_str())
+    .bind(profile.time_zone.as_str())
+    .bind(profile.phone.as_deref())
+    .bind(profile.email.as_ref().map(|e| e.as_str()))
+    .bind(profile.address.as_deref())
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    if done == 1 {
+        Ok(())
+    } else {
+        Err(ServiceError::NotFound)
+    }
+}

@@ -1,0 +1,199 @@
+//! The demo clinic seeded on first start: enough data to click around in
+//! (practitioners, patients, a week of appointments, some invoices).
+
+use super::accounts::create_clinic;
+use crate::{
+    crypto,
+    error::ServiceError,
+    repo::{
+        self,
+        appointments::NewAppointment,
+        invoices::NewInvoice,
+        patients::NewPatient,
+    },
+    time::DbTime,
+    Services,
+};
+use ambula_domain::{
+    accounts::SignupForm, EmailAddress, PersonName, Role,
+};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+
+pub const DEMO_PASSWORD: &str = "harbour-demo-2026";
+pub const DEMO_CLINIC: &str = "Harbour Family Clinic";
+pub const DEMO_TIME_ZONE: &str = "Europe/Lisbon";
+
+/// The accounts of the demo clinic: (email, role).
+pub const DEMO_LOGINS: [(&str, Role); 5] = [
+    ("owner@harbour-clinic.example", Role::Owner),
+    ("dr.silva@harbour-clinic.example", Role::Practitioner),
+    ("dr.okafor@harbour-clinic.example", Role::Practitioner),
+    ("nurse.lee@harbour-clinic.example", Role::Nurse),
+    ("desk@harbour-clinic.example", Role::FrontDesk),
+];
+
+const STAFF_NAMES: [&str; 5] = ["Marta Reis", "Dr. João Silva", "Dr. Ngozi Okafor", "Hana Lee", "Rui Tavares"];
+
+const PATIENTS: [(&str, &str, &str); 24] = [
+    ("Ana", "Costa", "1984-03-12"), ("Bruno", "Almeida", "1990-07-01"), ("Carla", "Mendes", "1975-11-23"),
+    ("David", "Ferreira", "2012-05-30"), ("Elena", "Popescu", "1968-02-14"), ("Filipe", "Santos", "1999-09-09"),
+    ("Grace", "Mensah", "1987-12-04"), ("Hugo", "Martins", "1956-06-18"), ("Inês", "Rodrigues", "2001-01-27"),
+    ("Jamal", "Haddad", "1979-08-08"), ("Kateryna", "Bondar", "1993-04-16"), ("Luís", "Pereira", "1948-10-31"),
+    ("Maya", "Cohen", "2016-03-03"), ("Nuno", "Gomes", "1982-07-22"), ("Olga", "Ivanova", "1970-05-05"),
+    ("Pedro", "Lopes", "1995-11-11"), ("Quinn", "O'Brien", "1988-02-29"), ("Rita", "Sousa", "1963-09-17"),
+    ("Sofia", "Carvalho", "2008-06-06"), ("Tiago", "Ribeiro", "1977-01-19"), ("Uma", "Patel", "1991-10-10"),
+    ("Vasco", "Pinto", "1959-04-04"), ("Wen", "Zhang", "1985-08-28"), ("Yara", "Nunes", "2003-12-12"),
+];
+
+const KINDS: [&str; 4] = ["Consultation", "Follow-up", "Physiotherapy", "Vaccination"];
+
+#[derive(Debug, Clone)]
+pub struct DemoSeeded {
+    pub created: bool,
+    pub logins: Vec<(String, Role)>,
+    pub password: &'static str,
+}
+
+/// Seeds the demo clinic unless its owner account already exists.
+pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> {
+    let logins = DEMO_LOGINS.iter().map(|(e, r)| (e.to_string(), *r)).collect();
+    let owner_email = EmailAddress::parse(DEMO_LOGINS[0].0).map_err(|e| ServiceError::Internal(e.0))?;
+    let mut tx = services.db.read().await?;
+    let exists = repo::users::find_by_email(&mut tx, &owner_email).await?.is_some();
+    drop(tx);
+    if exists {
+        return Ok(DemoSeeded { created: false, logins, password: DEMO_PASSWORD });
+    }
+
+    let signup = SignupForm {
+        clinic_name: DEMO_CLINIC.into(),
+        time_zone: DEMO_TIME_ZONE.into(),
+        owner_name: STAFF_NAMES[0].into(),
+        email: DEMO_LOGINS[0].0.into(),
+        password: DEMO_PASSWORD.into(),
+        confirm_adult: Some("on".into()),
+    }
+    .parse()?;
+    let (scope, _) = create_clinic(services, &signup, None).await?;
+    let hash = crypto::hash_password(DEMO_PASSWORD.into()).await.map_err(ServiceError::Internal)?;
+    let now = DbTime::now();
+    let mut tx = services.db.write().await?;
+
+    let colours = ["#1d4ed8", "#047857", "#b45309"];
+    let mut practitioners = Vec::new();
+    for (i, ((email, role), name)) in DEMO_LOGINS.iter().zip(STAFF_NAMES).enumerate().skip(1) {
+        let email = EmailAddress::parse(email).map_err(|e| ServiceError::Internal(e.0))?;
+        let person = PersonName::parse(name).map_err(|e| ServiceError::Internal(e.0))?;
+        let user_id = repo::users::insert(&mut tx, &email, &person, &hash, now).await?;
+        let membership = repo::memberships::insert(&mut tx, &scope, user_id, *role, now).await?;
+        if *role == Role::Practitioner {
+            let specialty = if i == 1 { "General practice" } else { "Paediatrics" };
+            practitioners.push(
+                repo::practitioners::insert(&mut tx, &scope, Some(membership), name, Some(specialty), colours[practitioners.len()], now)
+                    .await?,
+            );
+        }
+    }
+    practitioners.push(
+        repo::practitioners::insert(&mut tx, &scope, None, "Sara Vieira", Some("Physiotherapy"), colours[2], now).await?,
+    );
+
+    let mut patients = Vec::new();
+    for (i, (given, family, dob)) in PATIENTS.iter().enumerate() {
+        let date_of_birth = NaiveDate::parse_from_str(dob, "%Y-%m-%d").map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mrn = format!("HFC-{:05}", i + 1);
+        let phone = format!("+351 91 {:03} {:04}", 100 + i, 1000 + i * 37);
+        let email = format!("{}.{}@mail.example", given.to_lowercase(), family.to_lowercase().replace('\'', ""));
+        let patient = NewPatient {
+            mrn: &mrn,
+            given_name: given,
+            family_name: family,
+            date_of_birth,
+            phone: Some(&phone),
+            email: Some(&email),
+        };
+        patients.push(repo::patients::insert(&mut tx, &scope, patient, now).await?);
+    }
+
+    // This week, Monday to Friday, in the clinic's time zone.
+    let tz: chrono_tz::Tz = DEMO_TIME_ZONE.parse().unwrap_or(chrono_tz::UTC);
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    let mut invoice_number = 1;
+    let mut slot = 0usize;
+    for day in 0..5 {
+        let date = monday + Duration::days(day);
+        if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
+            continue;
+        }
+        for (p, practitioner) in practitioners.iter().enumerate() {
+            // Five appointments a day each, staggered so columns differ.
+            for n in 0..5 {
+                slot += 1;
+                let hour = 9 + n * 2 + (p as u32 % 2);
+                let Some(local) = date.and_hms_opt(hour, if p == 2 { 30 } else { 0 }, 0) else { continue };
+                let Some(start) = tz.from_local_datetime(&local).earliest() else { continue };
+                let starts_at = DbTime::from(start.with_timezone(&Utc));
+                let ends_at = DbTime::from(starts_at.0 + Duration::minutes(if p == 2 { 45 } else { 30 }));
+                let patient = patients[(slot * 7 + p) % patients.len()];
+                let past = starts_at.0 < Utc::now();
+                let status = match (past, slot % 11) {
+                    (true, 3) => "no_show",
+                    (true, _) => "completed",
+                    (false, 5) => "cancelled",
+                    (false, n) if n % 2 == 0 => "confirmed",
+                    _ => "booked",
+                };
+                repo::appointments::insert(
+                    &mut tx,
+                    &scope,
+                    NewAppointment { patient_id: patient, practitioner_id: *practitioner, starts_at, ends_at, kind: KINDS[slot % KINDS.len()], status },
+                    now,
+                )
+                .await?;
+                if status == "completed" && slot % 3 == 0 {
+                    let total = 4_500 + (slot as i64 % 4) * 1_500;
+                    let paid = if slot % 2 == 0 { total } else { 0 };
+                    repo::invoices::insert(
+                        &mut tx,
+                        &scope,
+                        NewInvoice {
+                            patient_id: patient,
+                            number: invoice_number,
+                            currency: "EUR",
+                            total_minor: total,
+                            paid_minor: paid,
+                            status: if paid == total { "paid" } else { "issued" },
+                            issued_at: ends_at,
+                        },
+                        now,
+                    )
+                    .await?;
+                    invoice_number += 1;
+                }
+            }
+        }
+    }
+    // A few older invoices so billing has history even early in the week.
+    for (i, patient) in patients.iter().take(4).enumerate() {
+        repo::invoices::insert(
+            &mut tx,
+            &scope,
+            NewInvoice {
+                patient_id: *patient,
+                number: invoice_number,
+                currency: "EUR",
+                total_minor: 6_000,
+                paid_minor: if i % 2 == 0 { 6_000 } else { 2_000 },
+                status: if i % 2 == 0 { "paid" } else { "partially_paid" },
+                issued_at: DbTime::from(Utc::now() - Duration::days(10 + i as i64 * 9)),
+            },
+            now,
+        )
+        .await?;
+        invoice_number += 1;
+    }
+    tx.commit().await?;
+    tracing::info!(clinic_id = %scope.clinic_id(), "demo clinic seeded");
+    Ok(DemoSeeded { created: true, logins, password: DEMO_PASSWORD })
+}

@@ -1,0 +1,26 @@
+//! Services: one function per use case. Each parses its input with the
+//! domain types, checks permission, and runs its queries in one transaction.
+
+pub mod accounts;
+pub mod auth;
+pub mod dashboard;
+pub mod demo;
+
+/// Where a request came from, recorded with sessions (and, with the trust
+/// layer, with every audit entry).
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    pub(crate) fn ip(&self) -> Option<&str> {
+        self.ip.as_deref()
+    }
+
+    /// User agents are attacker-controlled and can be huge; keep a prefix.
+    pub(crate) fn user_agent(&self) -> Option<String> {
+        self.user_agent.as_ref().map(|ua| ua.chars().take(256).collect())
+    }
+}

@@ -1,0 +1,197 @@
+//! Test support shared by the backend and server test suites.
+//!
+//! Every test gets its own database: a new SQLite file in a temp directory,
+//! or a new PostgreSQL database on the local server (`AMBULA_TEST_PG_URL`,
+//! default `postgres://postgres@127.0.0.1:5432/postgres`). PostgreSQL being
+//! down is a test failure, not a skip: both backends are always tested.
+
+use ambula_backend::{AuthSettings, Db, Mailer, Services};
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::TcpListener,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase { admin_url: String, name: String },
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("AMBULA_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+impl TestDb {
+    pub async fn new(kind: Kind) -> Self {
+        let db = Self::empty(kind).await;
+        db.db.migrate().await.expect("migrations apply");
+        db
+    }
+
+    /// A connected database with no migrations applied.
+    pub async fn empty(kind: Kind) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match kind {
+            Kind::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("ambula-test-{id}"));
+                let url = format!("sqlite://{}/ambula.db", dir.display());
+                let db = Db::connect(&url).await.expect("sqlite opens");
+                TestDb { db, url, cleanup: Cleanup::Dir(dir) }
+            }
+            Kind::Postgres => {
+                let admin_url = pg_admin_url();
+                let name = format!("ambula_test_{id}");
+                let admin = sqlx::PgPool::connect(&admin_url)
+                    .await
+                    .expect("PostgreSQL must be running on 127.0.0.1:5432 (the test command starts it)");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let url = format!("{base}/{name}");
+                let db = Db::connect(&url).await.expect("test database opens");
+                TestDb { db, url, cleanup: Cleanup::PgDatabase { admin_url, name } }
+            }
+        }
+    }
+
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        match self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase { admin_url, name } => {
+                if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                }
+            }
+        }
+    }
+
+    pub fn services(&self, mailer: Mailer) -> Services {
+        Services {
+            db: self.db.clone(),
+            mailer,
+            auth: AuthSettings::default(),
+            public_url: "http://127.0.0.1:3000".to_owned(),
+        }
+    }
+}
+
+/// One message as the SMTP sink received it.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: String,
+}
+
+/// A real SMTP server on a loopback port that keeps what it is sent. Speaks
+/// just enough of RFC 5321 for a client: EHLO/HELO, MAIL, RCPT, DATA, RSET,
+/// NOOP, QUIT.
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<ReceivedMail>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp sink");
+        let port = listener.local_addr().expect("local addr").port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let store = received.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let _ = serve(stream, store).await;
+                });
+            }
+        });
+        SmtpSink { port, received }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn mailer(&self) -> Mailer {
+        Mailer::new(Some(&self.url()), "Ambula <no-reply@ambula.example>").expect("mailer")
+    }
+
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        self.received.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+}
+
+async fn serve(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<ReceivedMail>>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 sink.local ESMTP test sink\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_owned();
+        let upper = command.to_ascii_uppercase();
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            write.write_all(b"250-sink.local\r\n250 8BITMIME\r\n").await?;
+        } else if upper.starts_with("MAIL FROM:") {
+            from = command[10..].trim().to_owned();
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(command[8..].trim().to_owned());
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper == "DATA" {
+            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                data.push_str(&line);
+            }
+            if let Ok(mut store) = store.lock() {
+                store.push(ReceivedMail { from: std::mem::take(&mut from), to: std::mem::take(&mut to), data });
+            }
+            write.write_all(b"250 OK queued\r\n").await?;
+        } else if upper == "QUIT" {
+            write.write_all(b"221 Bye\r\n").await?;
+            return Ok(());
+        } else if upper == "RSET" || upper == "NOOP" {
+            write.write_all(b"250 OK\r\n").await?;
+        } else {
+            write.write_all(b"502 Command not implemented\r\n").await?;
+        }
+    }
+}
