@@ -1,0 +1,232 @@
+//! Server functions: authenticate, call one service, shape the answer for
+//! the page. No business rules live here.
+//!
+//! Form-backed functions take the raw form struct flattened (field names are
+//! the inputs' `name`s) followed by `NoExtraFields`, which refuses any field
+//! the form does not have.
+
+use crate::error::AppError;
+use ambula_domain::{
+    accounts::{AcceptInviteForm, ClinicProfileForm, InviteForm, LoginForm, NoExtraFields, SignupForm},
+    Role,
+};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::session::{self, require_auth};
+#[cfg(feature = "ssr")]
+use ambula_backend::services::{accounts, auth, dashboard};
+
+/// Who is signed in, for the app's header and navigation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeView {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub clinic_name: String,
+}
+
+#[server(endpoint = "me")]
+pub async fn me() -> Result<MeView, AppError> {
+    let (_, ctx) = require_auth().await?;
+    Ok(MeView { name: ctx.user_name, email: ctx.email.to_string(), role: ctx.role, clinic_name: ctx.clinic_name })
+}
+
+#[server(endpoint = "sign_up")]
+pub async fn sign_up(
+    #[server(flatten)] form: SignupForm,
+    #[server(flatten)] extra: NoExtraFields,
+) -> Result<(), AppError> {
+    let _ = extra;
+    let services = session::services()?;
+    let signed = accounts::sign_up(&services, &form, &session::client_info()).await?;
+    session::set_session_cookie(&signed.token);
+    leptos_axum::redirect("/app");
+    Ok(())
+}
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(
+    #[server(flatten)] form: LoginForm,
+    #[server(flatten)] extra: NoExtraFields,
+) -> Result<(), AppError> {
+    let _ = extra;
+    let services = session::services()?;
+    let previous = session::session_token();
+    let signed = auth::login(&services, &form, &session::client_info(), previous.as_deref()).await?;
+    session::set_session_cookie(&signed.token);
+    leptos_axum::redirect("/app");
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let services = session::services()?;
+    if let Some(token) = session::session_token() {
+        auth::logout(&services, &token).await?;
+    }
+    session::clear_session_cookie();
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub clinic_name: String,
+    pub email: String,
+    pub role: Role,
+    pub existing_account: bool,
+}
+
+#[server(endpoint = "invite_info")]
+pub async fn invite_info(token: String) -> Result<InviteView, AppError> {
+    let services = session::services()?;
+    let details = accounts::invite_details(&services, &token).await?;
+    Ok(InviteView {
+        clinic_name: details.clinic_name,
+        email: details.email,
+        role: details.role,
+        existing_account: details.existing_account,
+    })
+}
+
+#[server(endpoint = "accept_invite")]
+pub async fn accept_invite(
+    #[server(flatten)] form: AcceptInviteForm,
+    #[server(flatten)] extra: NoExtraFields,
+) -> Result<(), AppError> {
+    let _ = extra;
+    let services = session::services()?;
+    let signed = accounts::accept_invite(&services, &form, &session::client_info()).await?;
+    session::set_session_cookie(&signed.token);
+    leptos_axum::redirect("/app");
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    pub clinic_name: String,
+    pub practitioners: i64,
+    pub patients: i64,
+    pub appointments_today: i64,
+    pub outstanding: String,
+    pub time_zone: String,
+}
+
+#[server(endpoint = "dashboard")]
+pub async fn dashboard() -> Result<DashboardView, AppError> {
+    let (services, ctx) = require_auth().await?;
+    let figures = dashboard::figures(&services, &ctx).await?;
+    Ok(DashboardView {
+        clinic_name: ctx.clinic_name,
+        practitioners: figures.practitioners,
+        patients: figures.patients,
+        appointments_today: figures.appointments_today,
+        outstanding: format_money(figures.outstanding_minor, &figures.currency),
+        time_zone: figures.time_zone,
+    })
+}
+
+/// Minor units to a display string. Currencies here have two decimals; the
+/// billing issue brings per-currency exponents.
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{} {}.{:02}", currency, abs / 100, abs % 100)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClinicProfileData {
+    pub name: String,
+    pub time_zone: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffRow {
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingInviteRow {
+    pub email: String,
+    pub role: Role,
+    pub expires: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Staff {
+    pub staff: Vec<StaffRow>,
+    pub pending: Vec<PendingInviteRow>,
+    pub can_manage: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn profile_data(view: accounts::ClinicProfileView) -> ClinicProfileData {
+    ClinicProfileData { name: view.name, time_zone: view.time_zone, phone: view.phone, email: view.email, address: view.address }
+}
+
+/// The clinic profile and whether the caller may edit it.
+#[server(endpoint = "clinic_profile")]
+pub async fn clinic_profile() -> Result<(ClinicProfileData, bool), AppError> {
+    let (services, ctx) = require_auth().await?;
+    let profile = accounts::clinic_profile(&services, &ctx).await?;
+    Ok((profile_data(profile), ctx.role.manages_clinic()))
+}
+
+#[server(endpoint = "staff_list")]
+pub async fn staff_list() -> Result<Staff, AppError> {
+    let (services, ctx) = require_auth().await?;
+    let profile = accounts::clinic_profile(&services, &ctx).await?;
+    let tz = ambula_domain::TimeZoneName::parse(&profile.time_zone).map(|t| t.tz()).unwrap_or(chrono_tz::UTC);
+    let (staff, pending) = accounts::staff(&services, &ctx).await?;
+    Ok(Staff {
+        staff: staff
+            .into_iter()
+            .map(|s| StaffRow { name: s.name, email: s.email, role: s.role, active: s.active })
+            .collect(),
+        pending: pending
+            .into_iter()
+            .map(|p| PendingInviteRow {
+                email: p.email,
+                role: p.role,
+                expires: p.expires_at.with_timezone(&tz).format("%e %b %Y, %H:%M").to_string(),
+            })
+            .collect(),
+        can_manage: ctx.role.manages_clinic(),
+    })
+}
+
+#[server(endpoint = "update_clinic_profile")]
+pub async fn update_clinic_profile(
+    #[server(flatten)] form: ClinicProfileForm,
+    #[server(flatten)] extra: NoExtraFields,
+) -> Result<ClinicProfileData, AppError> {
+    let _ = extra;
+    let (services, ctx) = require_auth().await?;
+    Ok(profile_data(accounts::update_clinic_profile(&services, &ctx, &form).await?))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteResult {
+    pub email: String,
+    pub link: String,
+    pub emailed: bool,
+}
+
+#[server(endpoint = "invite_staff")]
+pub async fn invite_staff(
+    #[server(flatten)] form: InviteForm,
+    #[server(flatten)] extra: NoExtraFields,
+) -> Result<InviteResult, AppError> {
+    let _ = extra;
+    let (services, ctx) = require_auth().await?;
+    let sent = accounts::invite(&services, &ctx, &form).await?;
+    Ok(InviteResult { email: form.email.trim().to_lowercase(), link: sent.link, emailed: sent.emailed })
+}

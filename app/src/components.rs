@@ -1,0 +1,173 @@
+//! Small building blocks shared by the pages.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// A server action's last result as a plain signal, for the helpers below.
+pub fn last_result<S>(action: ServerAction<S>) -> Signal<Option<Result<S::Output, AppError>>>
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get())
+}
+
+/// The error for one field out of a server action's last result.
+pub fn field_error<T: Send + Sync + 'static>(
+    value: Signal<Option<Result<T, AppError>>>,
+    name: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| e.field(name))))
+}
+
+/// A labelled input with its hint and error wired up for assistive tech.
+/// `check` runs the same domain rule as the server, on blur, for instant
+/// feedback; the server's answer (`server_error`) still has the last word.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(default = true)] required: bool,
+    #[prop(optional)] check: Option<fn(&str) -> Option<String>>,
+    #[prop(into)] server_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let local_error = RwSignal::new(None::<String>);
+    // A new server answer is shown even if the user had edited the field.
+    let hide_server = RwSignal::new(false);
+    Effect::new(move |_| {
+        server_error.track();
+        hide_server.set(false);
+    });
+    let error = move || local_error.get().or_else(|| if hide_server.get() { None } else { server_error.get() });
+    let described_by = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let on_blur = move |ev: leptos::ev::FocusEvent| {
+        if let Some(check) = check {
+            let value = event_target_value(&ev);
+            // An untouched empty field is not an error until submitted.
+            if !value.is_empty() {
+                local_error.set(check(&value));
+            }
+        }
+    };
+    let on_input = move |_| {
+        local_error.set(None);
+        hide_server.set(true);
+    };
+    view! {
+        <div class="field" class:has-error=move || error().is_some()>
+            <label for=id.clone()>{label}{(!required).then(|| view! { <span class="optional">" (optional)"</span> })}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            <input
+                id=id.clone()
+                name=name
+                type=kind
+                value=value
+                required=required
+                autocomplete=autocomplete
+                aria-invalid=move || error().is_some().then_some("true")
+                aria-describedby=described_by
+                on:blur=on_blur
+                on:input=on_input
+            />
+            <p class="error" id=error_id.clone() aria-live="polite">{error}</p>
+        </div>
+    }
+}
+
+/// A labelled `<select>`.
+#[component]
+pub fn SelectField(
+    label: &'static str,
+    name: &'static str,
+    options: Vec<(String, String)>,
+    #[prop(optional, into)] selected: Option<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into)] server_error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let selected = selected.unwrap_or_default();
+    let described_by = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if server_error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:has-error=move || server_error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            <select
+                id=id.clone()
+                name=name
+                required=true
+                aria-invalid=move || server_error.get().is_some().then_some("true")
+                aria-describedby=described_by
+            >
+                {options
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let is_selected = value == selected;
+                        view! { <option value=value selected=is_selected>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+            <p class="error" id=error_id aria-live="polite">{move || server_error.get()}</p>
+        </div>
+    }
+}
+
+/// A form-level message for errors that are not about one field.
+#[component]
+pub fn FormAlert<T: Clone + Send + Sync + 'static>(value: Signal<Option<Result<T, AppError>>>) -> impl IntoView {
+    let message = move || match value.get() {
+        Some(Err(AppError::Invalid(_))) => Some("Please correct the fields marked below.".to_owned()),
+        Some(Err(error)) => Some(error.summary()),
+        _ => None,
+    };
+    view! {
+        <div class="form-alert" role="alert">
+            {move || message().map(|m| view! { <p>{m}</p> })}
+        </div>
+    }
+}
+
+/// Options for a time-zone picker: the common zones, plus `current` if it
+/// is a valid zone not in that list.
+pub fn time_zone_options(current: &str) -> Vec<(String, String)> {
+    let mut zones: Vec<&str> = ambula_domain::timezone::COMMON_TIME_ZONES.to_vec();
+    if !current.is_empty() && !zones.contains(&current) {
+        zones.push(current);
+        zones.sort_unstable();
+    }
+    let mut options = vec![(String::new(), "Choose a time zone…".to_owned())];
+    options.extend(zones.into_iter().map(|z| (z.to_owned(), z.replace('_', " "))));
+    options
+}

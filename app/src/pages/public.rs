@@ -1,0 +1,185 @@
+//! Pages for people who are not signed in.
+
+use crate::{
+    api::{AcceptInvite, SignIn, SignUp},
+    components::{field_error, last_result, time_zone_options, Field, FormAlert, SelectField},
+    error::AppError,
+};
+use ambula_domain::{ClinicName, EmailAddress, Password, PersonName};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_params_map};
+
+fn check_email(v: &str) -> Option<String> {
+    EmailAddress::parse(v).err().map(|e| e.0)
+}
+fn check_password(v: &str) -> Option<String> {
+    Password::parse(v).err().map(|e| e.0)
+}
+fn check_person(v: &str) -> Option<String> {
+    PersonName::parse(v).err().map(|e| e.0)
+}
+fn check_clinic(v: &str) -> Option<String> {
+    ClinicName::parse(v).err().map(|e| e.0)
+}
+
+#[component]
+fn AuthLayout(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=format!("{title} · Ambula")/>
+        <main id="main" class="auth-page">
+            <div class="auth-card">
+                <p class="brand-mark" aria-hidden="true">"Ambula"</p>
+                <h1>{title}</h1>
+                {children()}
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn Landing() -> impl IntoView {
+    view! {
+        <Title text="Ambula · Clinic management"/>
+        <main id="main" class="landing">
+            <h1>"Ambula"</h1>
+            <p class="lead">"Scheduling, patient charts and billing for your clinic: fast, private and open."</p>
+            <div class="actions">
+                <A href="/sign-in" attr:class="button">"Sign in"</A>
+                <A href="/sign-up" attr:class="button secondary">"Create a clinic account"</A>
+            </div>
+        </main>
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let value = last_result(action);
+    view! {
+        <AuthLayout title="Sign in">
+            <ActionForm action=action>
+                <FormAlert value=value/>
+                <Field label="Email" name="email" kind="email" autocomplete="username" check=check_email server_error=field_error(value, "email")/>
+                <Field label="Password" name="password" kind="password" autocomplete="current-password" server_error=field_error(value, "password")/>
+                <button type="submit" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <p class="switch">"New to Ambula? " <A href="/sign-up">"Create a clinic account"</A></p>
+        </AuthLayout>
+    }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let value = last_result(action);
+    view! {
+        <AuthLayout title="Create your clinic account">
+            <ActionForm action=action>
+                <FormAlert value=value/>
+                <fieldset>
+                    <legend>"Your clinic"</legend>
+                    <Field label="Clinic name" name="clinic_name" autocomplete="organization" check=check_clinic server_error=field_error(value, "clinic_name")/>
+                    <SelectField label="Time zone" name="time_zone" options=time_zone_options("")
+                        hint="Appointments are shown in this time zone."
+                        server_error=field_error(value, "time_zone")/>
+                </fieldset>
+                <fieldset>
+                    <legend>"You, the owner"</legend>
+                    <Field label="Your name" name="owner_name" autocomplete="name" check=check_person server_error=field_error(value, "owner_name")/>
+                    <Field label="Email" name="email" kind="email" autocomplete="email" check=check_email server_error=field_error(value, "email")/>
+                    <Field label="Password" name="password" kind="password" autocomplete="new-password"
+                        hint="At least 12 characters. A few unrelated words make a strong one."
+                        check=check_password server_error=field_error(value, "password")/>
+                </fieldset>
+                <div class="field checkbox" class:has-error=move || field_error(value, "confirm_adult").get().is_some()>
+                    <input type="checkbox" id="field-confirm_adult" name="confirm_adult" value="on" required=true
+                        aria-describedby="field-confirm_adult-error"/>
+                    <label for="field-confirm_adult">"I confirm that I am 18 or older."</label>
+                    <p class="error" id="field-confirm_adult-error" aria-live="polite">{move || field_error(value, "confirm_adult").get()}</p>
+                </div>
+                <button type="submit" disabled=move || action.pending().get()>
+                    {move || if action.pending().get() { "Creating…" } else { "Create clinic account" }}
+                </button>
+            </ActionForm>
+            <p class="switch">"Already have an account? " <A href="/sign-in">"Sign in"</A></p>
+        </AuthLayout>
+    }
+}
+
+#[component]
+pub fn AcceptInvitePage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let info = Resource::new(token, crate::api::invite_info);
+    let action = ServerAction::<AcceptInvite>::new();
+    let value = last_result(action);
+    view! {
+        <AuthLayout title="Join your clinic">
+            <Suspense fallback=|| view! { <p class="loading">"Loading invitation…"</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(info) => view! {
+                            <p class="lead">
+                                "You are invited to join " <strong>{info.clinic_name.clone()}</strong>
+                                " as " {info.role.label()} "."
+                            </p>
+                            <ActionForm action=action>
+                                <FormAlert value=value/>
+                                <input type="hidden" name="token" value=token()/>
+                                <div class="field">
+                                    <label for="invite-email">"Email"</label>
+                                    <input id="invite-email" type="email" value=info.email.clone() readonly=true autocomplete="username"/>
+                                </div>
+                                {if info.existing_account {
+                                    view! {
+                                        <input type="hidden" name="name" value=""/>
+                                        <Field label="Your existing Ambula password" name="password" kind="password"
+                                            autocomplete="current-password"
+                                            hint="You already have an Ambula account. Confirm it to join this clinic too."
+                                            server_error=field_error(value, "password")/>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <Field label="Your name" name="name" autocomplete="name" check=check_person server_error=field_error(value, "name")/>
+                                        <Field label="Choose a password" name="password" kind="password" autocomplete="new-password"
+                                            hint="At least 12 characters."
+                                            check=check_password server_error=field_error(value, "password")/>
+                                    }.into_any()
+                                }}
+                                <p class="error" role="alert">{move || field_error(value, "token").get()}</p>
+                                <button type="submit" disabled=move || action.pending().get()>"Join clinic"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(AppError::NotFound) => view! {
+                            <p role="alert">"This invitation link is not valid. Check that you opened the whole link from the email."</p>
+                        }.into_any(),
+                        Err(error) => view! {
+                            <p role="alert">{error.field("token").unwrap_or_else(|| error.summary())}</p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AuthLayout>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found · Ambula"/>
+        <main id="main" class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address."</p>
+                <A href="/">"Go to the start page"</A>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,113 @@
+//! Server-side request helpers for server functions: the services, the
+//! session cookie, and who is asking. Compiled only into the server.
+
+use crate::error::AppError;
+use ambula_backend::{services::ClientInfo, AuthContext, Services};
+use http::{header, request::Parts, HeaderValue};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+/// How the session cookie is named and flagged; set by the server from its
+/// configuration and provided to every request.
+#[derive(Debug, Clone)]
+pub struct CookieSettings {
+    /// True when the site is served over HTTPS: the cookie then gets
+    /// `Secure` and the `__Host-` prefix (no Domain, Path=/, HTTPS only).
+    pub secure: bool,
+    pub max_age_secs: u64,
+}
+
+impl CookieSettings {
+    pub fn name(&self) -> &'static str {
+        if self.secure {
+            "__Host-ambula_session"
+        } else {
+            "ambula_session"
+        }
+    }
+}
+
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("Services missing from the request context");
+        AppError::Internal
+    })
+}
+
+fn cookie_settings() -> CookieSettings {
+    use_context::<CookieSettings>().unwrap_or(CookieSettings { secure: false, max_age_secs: 12 * 3600 })
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    token_from_headers(&parts.headers, cookie_settings().name())
+}
+
+pub fn token_from_headers(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn client_info() -> ClientInfo {
+    let Some(parts) = use_context::<Parts>() else {
+        return ClientInfo::default();
+    };
+    let ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    ClientInfo { ip, user_agent }
+}
+
+/// The signed-in user, or 401.
+pub async fn require_auth() -> Result<(Services, AuthContext), AppError> {
+    let services = services()?;
+    let token = session_token().ok_or(AppError::Unauthenticated)?;
+    let context = ambula_backend::services::auth::authenticate(&services, &token).await?;
+    no_store();
+    Ok((services, context))
+}
+
+/// Responses with clinic or patient data must not be kept by the browser or
+/// any cache in between.
+pub fn no_store() {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+pub fn set_session_cookie(token: &str) {
+    let settings = cookie_settings();
+    let secure = if settings.secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        settings.name(),
+        settings.max_age_secs
+    );
+    append_cookie(&cookie);
+}
+
+pub fn clear_session_cookie() {
+    let settings = cookie_settings();
+    let secure = if settings.secure { "; Secure" } else { "" };
+    append_cookie(&format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", settings.name()));
+}
+
+fn append_cookie(cookie: &str) {
+    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(cookie)) {
+        response.append_header(header::SET_COOKIE, value);
+    }
+}
