@@ -75,7 +75,8 @@ pub fn client_info() -> ClientInfo {
 /// The signed-in user, or 401.
 pub async fn require_auth() -> Result<(Services, AuthContext), AppError> {
     let services = services()?;
-    let token = session_token().ok_or(AppError::Unauthenticated)?;
+    // Through ServiceError so the 401 status is set where every other is.
+    let token = session_token().ok_or(ambula_backend::ServiceError::Unauthenticated)?;
     let context = ambula_backend::services::auth::authenticate(&services, &token).await?;
     no_store();
     Ok((services, context))

@@ -1,1 +1,141 @@
-fn main(){}
+//! `server`: run Ambula, or do one maintenance task and exit.
+
+use ambula_backend::services::{accounts, demo};
+use ambula_domain::accounts::SignupForm;
+use clap::{Parser, Subcommand};
+use server::config::{Config, LogFormat};
+use std::{io::BufRead, path::PathBuf, process::ExitCode};
+
+#[derive(Parser)]
+#[command(name = "server", version, about = "Ambula clinic management server")]
+struct Cli {
+    /// A TOML config file; environment variables override its values.
+    #[arg(long, global = true, env = "AMBULA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve HTTP (the default).
+    Serve {
+        /// Seed the demo clinic if it is not there, and print its logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the demo clinic (if missing) and print its logins.
+    SeedDemo,
+    /// Create a clinic and its owner. The owner's password is read from
+    /// AMBULA_OWNER_PASSWORD or, if unset, the first line of standard input.
+    CreateClinic {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        time_zone: String,
+        #[arg(long)]
+        owner_name: String,
+        #[arg(long)]
+        owner_email: String,
+        /// Confirms the owner is 18 or older (required: no accounts for minors).
+        #[arg(long)]
+        owner_is_adult: bool,
+    },
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn print_demo_logins(seeded: &demo::DemoSeeded) {
+    println!("Demo clinic: {} ({})", demo::DEMO_CLINIC, if seeded.created { "just created" } else { "already there" });
+    for (email, role) in &seeded.logins {
+        println!("  {email:<36} {}", role.label());
+    }
+    println!("Password for every demo account: {}", seeded.password);
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format);
+    match run(cli.command.unwrap_or(Command::Serve { demo: false }), config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    let db = server::connect(&config).await.map_err(|e| e.to_string())?;
+    let services = server::services(&config, db.clone())?;
+    match command {
+        Command::Migrate => {
+            println!("Database is up to date ({:?}).", db.backend());
+        }
+        Command::SeedDemo => {
+            let seeded = demo::seed_demo(&services).await.map_err(|e| e.to_string())?;
+            print_demo_logins(&seeded);
+        }
+        Command::CreateClinic { name, time_zone, owner_name, owner_email, owner_is_adult } => {
+            let password = match std::env::var("AMBULA_OWNER_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let form = SignupForm {
+                clinic_name: name,
+                time_zone,
+                owner_name,
+                email: owner_email,
+                password,
+                confirm_adult: owner_is_adult.then(|| "on".to_owned()),
+            };
+            let signup = form.parse().map_err(|errors| format!("cannot create the clinic: {errors}"))?;
+            let (scope, _) = accounts::create_clinic(&services, &signup, None).await.map_err(|e| match e {
+                ambula_backend::ServiceError::Invalid(errors) => format!("cannot create the clinic: {errors}"),
+                other => other.to_string(),
+            })?;
+            println!("Created clinic {} ({}). The owner can sign in now.", signup.clinic_name.as_str(), scope.clinic_id());
+        }
+        Command::Serve { demo } => {
+            let seeded = if demo {
+                Some(demo::seed_demo(&services).await.map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let app = server::Application::build(&config, services).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+            println!();
+            println!("Ambula is running at {}", config.public_url);
+            if let Some(seeded) = &seeded {
+                print_demo_logins(seeded);
+            }
+            println!("Press Ctrl-C to stop.");
+            tracing::info!(addr = %app.addr, backend = ?db.backend(), "listening");
+            app.run_until(server::shutdown_signal()).await.map_err(|e| e.to_string())?;
+            db.close().await;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: unit, integration on SQLite and PostgreSQL,
+# and the browser tests against a release build. Exits non-zero on any failure.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$ROOT/scripts/setup.sh" --test
+cd "$ROOT"
+
+step "Dropping test databases left by interrupted runs"
+psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+  "SELECT datname FROM pg_database WHERE datname LIKE 'ambula\_test\_%'" 2>/dev/null |
+  while read -r db; do psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
+
+step "Unit and integration tests (SQLite and PostgreSQL)"
+# frontend is the wasm entry point; it is built (and checked) by cargo leptos below.
+cargo test --workspace --exclude frontend
+
+step "Release build (server and wasm bundle)"
+cargo leptos build --release
+"$ROOT/scripts/wasm-size.sh"
+
+step "Browser tests (Chromium)"
+cd "$ROOT/end2end"
+AMBULA_SERVER_BIN="$CARGO_TARGET_DIR/release/server" node --test --test-concurrency=1 tests/

@@ -1,0 +1,222 @@
+//! Configuration: built-in defaults, then an optional TOML file, then
+//! environment variables (which win). Every value is checked at start-up and
+//! a bad one stops the server with a message naming it.
+
+use serde::Deserialize;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+/// The file format: every key optional, unknown keys refused (a typo in a
+/// config file should not silently fall back to a default).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub data_dir: Option<String>,
+    pub public_url: Option<String>,
+    pub site_root: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub log_format: Option<String>,
+    pub max_body_bytes: Option<u64>,
+    pub request_timeout_secs: Option<u64>,
+    pub idle_timeout_minutes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub site_root: String,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub log_format: LogFormat,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// Each problem names the setting, the value and what would be accepted.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Reads `path` (if given) and the process environment.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let file = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(vec![format!("config file {}: {e}", path.display())]))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| ConfigError(vec![format!("config file {}: {e}", path.display())]))?
+            }
+            None => FileConfig::default(),
+        };
+        Self::from_sources(file, |key| std::env::var(key).ok())
+    }
+
+    /// Merges file values and environment (`env(key)`), then validates.
+    pub fn from_sources(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let pick = |key: &str, from_file: Option<String>| env(key).filter(|v| !v.trim().is_empty()).or(from_file);
+
+        let bind_raw = pick("AMBULA_BIND", file.bind).unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind = bind_raw.parse::<SocketAddr>().unwrap_or_else(|_| {
+            problems.push(format!("AMBULA_BIND / bind: {bind_raw:?} is not an address like 127.0.0.1:3000"));
+            SocketAddr::from(([127, 0, 0, 1], 3000))
+        });
+
+        let data_dir = PathBuf::from(pick("AMBULA_DATA_DIR", file.data_dir).unwrap_or_else(|| "./data".into()));
+        let database_url = pick("DATABASE_URL", file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}/ambula.db", data_dir.display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            problems.push("DATABASE_URL / database_url: must start with sqlite: or postgres://".to_owned());
+        }
+
+        let public_url = pick("AMBULA_PUBLIC_URL", file.public_url)
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) || public_url.contains(char::is_whitespace) {
+            problems.push(format!(
+                "AMBULA_PUBLIC_URL / public_url: {public_url:?} must be the address people use, like https://clinic.example"
+            ));
+        }
+
+        let site_root = pick("AMBULA_SITE_ROOT", file.site_root)
+            .or_else(|| env("LEPTOS_SITE_ROOT"))
+            .unwrap_or_else(|| "target/site".into());
+
+        let smtp_url = pick("AMBULA_SMTP_URL", file.smtp_url);
+        if let Some(url) = &smtp_url {
+            if let Err(e) = ambula_backend::Mailer::new(Some(url), "x@example.com") {
+                problems.push(format!("AMBULA_SMTP_URL / smtp_url: {e}"));
+            }
+        }
+        let mail_from = pick("AMBULA_MAIL_FROM", file.mail_from).unwrap_or_else(|| "Ambula <no-reply@localhost>".into());
+        if !mail_from.contains('@') {
+            problems.push(format!("AMBULA_MAIL_FROM / mail_from: {mail_from:?} is not an email address"));
+        }
+
+        let log_format = match pick("AMBULA_LOG_FORMAT", file.log_format).as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                problems.push(format!("AMBULA_LOG_FORMAT / log_format: {other:?} must be text or json"));
+                LogFormat::Text
+            }
+        };
+
+        let mut number = |key: &str, from_file: Option<u64>, default: u64, range: std::ops::RangeInclusive<u64>| -> u64 {
+            let raw = env(key).filter(|v| !v.trim().is_empty());
+            let value = match raw {
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(v) => v,
+                    Err(_) => {
+                        problems.push(format!("{key}: {raw:?} is not a whole number"));
+                        return default;
+                    }
+                },
+                None => from_file.unwrap_or(default),
+            };
+            if !range.contains(&value) {
+                problems.push(format!("{key}: {value} must be between {} and {}", range.start(), range.end()));
+                return default;
+            }
+            value
+        };
+        let max_body_bytes = number("AMBULA_MAX_BODY_BYTES", file.max_body_bytes, 256 * 1024, 1024..=64 * 1024 * 1024) as usize;
+        let request_timeout = Duration::from_secs(number("AMBULA_REQUEST_TIMEOUT_SECS", file.request_timeout_secs, 30, 1..=600));
+        let idle_timeout = Duration::from_secs(60 * number("AMBULA_IDLE_TIMEOUT_MINUTES", file.idle_timeout_minutes, 15, 1..=240));
+
+        if problems.is_empty() {
+            Ok(Config {
+                bind,
+                database_url,
+                data_dir,
+                public_url,
+                site_root,
+                smtp_url,
+                mail_from,
+                log_format,
+                max_body_bytes,
+                request_timeout,
+                idle_timeout,
+            })
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+
+    /// Served over HTTPS (directly or behind a proxy): cookies get `Secure`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(env: &[(&str, &str)], file: FileConfig) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_sources(file, |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_setup() {
+        let config = load(&[], FileConfig::default()).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url, "sqlite://./data/ambula.db");
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert!(!config.https());
+        assert_eq!(config.idle_timeout, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn environment_beats_file() {
+        let file = FileConfig { bind: Some("0.0.0.0:8080".into()), log_format: Some("json".into()), ..Default::default() };
+        let config = load(&[("AMBULA_BIND", "127.0.0.1:9000")], file).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:9000");
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn every_bad_value_is_named() {
+        let error = load(
+            &[
+                ("AMBULA_BIND", "localhost"),
+                ("DATABASE_URL", "mysql://x"),
+                ("AMBULA_PUBLIC_URL", "clinic.example"),
+                ("AMBULA_SMTP_URL", "smtp://host:port"),
+                ("AMBULA_LOG_FORMAT", "xml"),
+                ("AMBULA_MAX_BODY_BYTES", "lots"),
+                ("AMBULA_IDLE_TIMEOUT_MINUTES", "0"),
+            ],
+            FileConfig::default(),
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        for key in ["AMBULA_BIND", "DATABASE_URL", "AMBULA_PUBLIC_URL", "AMBULA_SMTP_URL", "AMBULA_LOG_FORMAT", "AMBULA_MAX_BODY_BYTES", "AMBULA_IDLE_TIMEOUT_MINUTES"] {
+            assert!(text.contains(key), "{key} missing from:\n{text}");
+        }
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<FileConfig>("bind = \"127.0.0.1:1\"\nbnid = 1").is_err());
+    }
+}

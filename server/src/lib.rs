@@ -1,0 +1,74 @@
+//! The Ambula server: configuration, HTTP routing and the CLI commands.
+
+pub mod config;
+pub mod middleware;
+pub mod routes;
+
+use ambula_backend::{AuthSettings, Db, Mailer, Services};
+use config::Config;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// Connects to the database and applies pending migrations.
+pub async fn connect(config: &Config) -> Result<Db, ambula_backend::DbError> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub fn services(config: &Config, db: Db) -> Result<Services, String> {
+    Ok(Services {
+        db,
+        mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
+        auth: AuthSettings { idle_timeout: config.idle_timeout, ..AuthSettings::default() },
+        public_url: config.public_url.clone(),
+    })
+}
+
+/// A bound, ready-to-run server. Tests bind port 0 and read `addr`.
+pub struct Application {
+    pub addr: SocketAddr,
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Application {
+    pub async fn build(config: &Config, services: Services) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let router = routes::router(config, services);
+        Ok(Self { addr, listener, router })
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting connections and
+    /// lets in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `systemctl stop` and container
+/// runtimes send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
