@@ -20,6 +20,15 @@ pub fn field_error<T: Send + Sync + 'static>(
     Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).and_then(|e| e.field(name))))
 }
 
+/// `field-{name}`, or `field-{form}-{name}`: ids must be unique on a page
+/// for labels and error messages to point at the right input.
+fn field_id(form: Option<&str>, name: &str) -> String {
+    match form {
+        Some(form) => format!("field-{form}-{name}"),
+        None => format!("field-{name}"),
+    }
+}
+
 /// A labelled input with its hint and error wired up for assistive tech.
 /// `check` runs the same domain rule as the server, on blur, for instant
 /// feedback; the server's answer (`server_error`) still has the last word.
@@ -34,8 +43,10 @@ pub fn Field(
     #[prop(default = true)] required: bool,
     #[prop(optional)] check: Option<fn(&str) -> Option<String>>,
     #[prop(into)] server_error: Signal<Option<String>>,
+    /// Prefix for element ids when two forms on one page share field names.
+    #[prop(optional)] form: Option<&'static str>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = field_id(form, name);
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let local_error = RwSignal::new(None::<String>);
@@ -102,8 +113,9 @@ pub fn SelectField(
     #[prop(optional, into)] selected: Option<String>,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(into)] server_error: Signal<Option<String>>,
+    #[prop(optional)] form: Option<&'static str>,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = field_id(form, name);
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let selected = selected.unwrap_or_default();

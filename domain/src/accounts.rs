@@ -252,7 +252,12 @@ impl<'de> Deserialize<'de> for NoExtraFields {
                 f.write_str("no further fields")
             }
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                if let Some(key) = map.next_key::<String>()? {
+                while let Some((key, _)) = map.next_entry::<String, de::IgnoredAny>()? {
+                    // Leptos adds the form's submit button as a nameless
+                    // pair (`&=`); a field without a name assigns nothing.
+                    if key.trim_matches('=').is_empty() {
+                        continue;
+                    }
                     return Err(de::Error::custom(format!("unknown field `{key}`")));
                 }
                 Ok(NoExtraFields)

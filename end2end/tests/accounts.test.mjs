@@ -30,20 +30,22 @@ async function signUp(page, { clinic, email, password }) {
 }
 
 test('landing, sign-in and sign-up pages are accessible', async () => {
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   for (const path of ['/', '/sign-in', '/sign-up']) {
     await open(page, server.url + path);
     await expectAccessible(page, path);
   }
-  await page.close();
+  await context.close();
 });
 
 test('staff pages need a session', async () => {
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   const response = await page.goto(`${server.url}/app/settings`);
   assert.equal(new URL(page.url()).pathname, '/sign-in');
   assert.ok(response.ok());
-  await page.close();
+  await context.close();
 });
 
 test('sign up a clinic, sign out, sign in', async () => {
@@ -88,11 +90,12 @@ test('sign up a clinic, sign out, sign in', async () => {
 });
 
 test('a second sign-up with the same email is refused at the email field', async () => {
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  const page = await context.newPage();
   await signUp(page, { clinic: 'Copycat Clinic', ...owner });
   await fieldError(page, 'email').getByText('already exists').waitFor();
   assert.equal(new URL(page.url()).pathname, '/sign-up');
-  await page.close();
+  await context.close();
 });
 
 async function signIn(page, { email, password }) {
@@ -108,11 +111,11 @@ test('invite a staff member, who joins with the emailed link', async () => {
   const ownerContext = await browser.newContext();
   const page = await ownerContext.newPage();
   await signIn(page, owner);
-  await page.getByRole('link', { name: 'Settings' }).click();
-  await page.getByRole('heading', { name: 'Staff' }).waitFor();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
+  await page.getByRole('heading', { name: 'Staff', exact: true }).waitFor();
   await expectAccessible(page, '/app/settings');
 
-  const staffSection = page.locator('section', { has: page.getByRole('heading', { name: 'Staff' }) });
+  const staffSection = page.locator('section', { has: page.getByRole('heading', { name: 'Staff', exact: true }) });
   await staffSection.getByLabel('Email').fill('joao@harbour.example');
   await staffSection.getByLabel('Role').selectOption('practitioner');
   await staffSection.getByRole('button', { name: 'Send invitation' }).click();

@@ -231,8 +231,8 @@ fn StaffSection() -> impl IntoView {
             <ActionForm action=invite>
                 <FormAlert value=value/>
                 <div class="inline-fields">
-                    <Field label="Email" name="email" kind="email" autocomplete="off" check=check_email server_error=field_error(value, "email")/>
-                    <SelectField label="Role" name="role" options=role_options server_error=field_error(value, "role")/>
+                    <Field label="Email" name="email" form="invite" kind="email" autocomplete="off" check=check_email server_error=field_error(value, "email")/>
+                    <SelectField label="Role" name="role" form="invite" options=role_options server_error=field_error(value, "role")/>
                 </div>
                 <button type="submit" disabled=move || invite.pending().get()>"Send invitation"</button>
             </ActionForm>
