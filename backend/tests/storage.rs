@@ -389,6 +389,13 @@ async fn demo_seed_is_complete_and_idempotent(ctx: Ctx) {
             .await
             .unwrap();
         assert_eq!(signed.context.role, role);
+        if role == Role::Owner {
+            // Whatever the day the demo starts, "today" has appointments.
+            let figures = dashboard::figures(&ctx.services, &signed.context).await.unwrap();
+            assert!(figures.appointments_today > 0, "{figures:?}");
+            assert_eq!(figures.patients, 24);
+            assert!(figures.outstanding_minor > 0);
+        }
     }
 }
 

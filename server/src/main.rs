@@ -124,6 +124,14 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             } else {
                 None
             };
+            let assets = std::path::Path::new(&config.site_root).join("pkg").join("ambula.js");
+            if !assets.exists() {
+                eprintln!(
+                    "warning: {} not found: pages will render but stay inert. Build with \
+                     `cargo leptos build --release` or point AMBULA_SITE_ROOT at the site directory.",
+                    assets.display()
+                );
+            }
             let app = server::Application::build(&config, services).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
             println!();
             println!("Ambula is running at {}", config.public_url);

@@ -115,20 +115,19 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
         patients.push(repo::patients::insert(&mut tx, &scope, patient, now).await?);
     }
 
-    // This week, Monday to Friday, in the clinic's time zone.
+    // A week around today (two days back, four ahead) in the clinic's time
+    // zone, so whenever the demo starts there is history and a busy today.
+    // Weekends are lighter, as in most clinics.
     let tz: chrono_tz::Tz = DEMO_TIME_ZONE.parse().unwrap_or(chrono_tz::UTC);
     let today = Utc::now().with_timezone(&tz).date_naive();
-    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
     let mut invoice_number = 1;
     let mut slot = 0usize;
-    for day in 0..5 {
-        let date = monday + Duration::days(day);
-        if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
-            continue;
-        }
+    for day in -2..=4 {
+        let date = today + Duration::days(day);
+        let per_day = if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) { 2 } else { 5 };
         for (p, practitioner) in practitioners.iter().enumerate() {
-            // Five appointments a day each, staggered so columns differ.
-            for n in 0..5 {
+            // Staggered start times so the practitioners' columns differ.
+            for n in 0..per_day {
                 slot += 1;
                 let hour = 9 + n * 2 + (p as u32 % 2);
                 let Some(local) = date.and_hms_opt(hour, if p == 2 { 30 } else { 0 }, 0) else { continue };
