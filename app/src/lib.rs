@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path,
 };
 use pages::{public::*, staff::*};
 
@@ -56,9 +56,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage/>
                 <Route path=path!("/sign-up") view=SignUpPage/>
                 <Route path=path!("/invite/:token") view=AcceptInvitePage/>
-                // Async: the whole page waits for its data, so a missing
-                // session can still turn into a redirect before any byte is sent.
-                <ParentRoute path=path!("/app") view=StaffShell ssr=SsrMode::Async>
+                // A signed-out request never gets here: the server's session
+                // guard redirects /app pages to sign-in before rendering.
+                <ParentRoute path=path!("/app") view=StaffShell>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("calendar") view=CalendarPage/>
                     <Route path=path!("patients") view=PatientsPage/>
