@@ -10,6 +10,9 @@ psql -h 127.0.0.1 -U postgres -d postgres -Atc \
   "SELECT datname FROM pg_database WHERE datname LIKE 'ambula\_test\_%'" 2>/dev/null |
   while read -r db; do psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"; done
 
+step "Build invariants"
+"$ROOT/scripts/check-invariants.sh"
+
 step "Unit and integration tests (SQLite and PostgreSQL)"
 # frontend is the wasm entry point; it is built (and checked) by cargo leptos below.
 cargo test --workspace --exclude frontend

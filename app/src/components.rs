@@ -29,6 +29,22 @@ fn field_id(form: Option<&str>, name: &str) -> String {
     }
 }
 
+/// `aria-describedby` for an input: its hint, and its error while it has one.
+fn described_by(
+    has_hint: bool,
+    hint_id: String,
+    error_id: String,
+    has_error: impl Fn() -> bool + Send + Sync + 'static,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    move || {
+        let ids: Vec<&str> = [(has_hint, hint_id.as_str()), (has_error(), error_id.as_str())]
+            .into_iter()
+            .filter_map(|(on, id)| on.then_some(id))
+            .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
 /// A labelled input with its hint and error wired up for assistive tech.
 /// `check` runs the same domain rule as the server, on blur, for instant
 /// feedback; the server's answer (`server_error`) still has the last word.
@@ -57,19 +73,7 @@ pub fn Field(
         hide_server.set(false);
     });
     let error = move || local_error.get().or_else(|| if hide_server.get() { None } else { server_error.get() });
-    let described_by = {
-        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if error().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described_by = described_by(hint.is_some(), hint_id.clone(), error_id.clone(), move || error().is_some());
     let on_blur = move |ev: leptos::ev::FocusEvent| {
         if let Some(check) = check {
             let value = event_target_value(&ev);
@@ -119,19 +123,7 @@ pub fn SelectField(
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let selected = selected.unwrap_or_default();
-    let described_by = {
-        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if server_error.get().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let described_by = described_by(hint.is_some(), hint_id.clone(), error_id.clone(), move || server_error.get().is_some());
     view! {
         <div class="field" class:has-error=move || server_error.get().is_some()>
             <label for=id.clone()>{label}</label>

@@ -13,16 +13,7 @@ use ambula_domain::{
 use ambula_testkit::{Kind, SmtpSink, TestDb};
 use std::time::Duration;
 
-/// Declares `mod sqlite` and `mod postgres`, each with one `#[tokio::test]`
-/// per listed case, so no case can be written for one backend only.
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $case() { super::run(ambula_testkit::Kind::Sqlite, super::$case).await } )* }
-        mod postgres { $( #[tokio::test] async fn $case() { super::run(ambula_testkit::Kind::Postgres, super::$case).await } )* }
-    };
-}
-
-on_both_backends!(
+ambula_testkit::on_both_backends!(
     numbered_placeholders_bind_by_number,
     timestamps_compare_correctly_in_sql,
     sign_up_creates_clinic_owner_and_session,

@@ -6,14 +6,7 @@ use reqwest::{header, redirect::Policy, Client, StatusCode};
 use server::config::{Config, FileConfig};
 use std::collections::HashMap;
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test] async fn $case() { super::run(ambula_testkit::Kind::Sqlite, super::$case).await } )* }
-        mod postgres { $( #[tokio::test] async fn $case() { super::run(ambula_testkit::Kind::Postgres, super::$case).await } )* }
-    };
-}
-
-on_both_backends!(
+ambula_testkit::on_both_backends!(
     health_and_readiness,
     sign_up_sets_a_session_cookie_and_redirects,
     unknown_fields_are_refused_with_400,

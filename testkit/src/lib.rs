@@ -15,6 +15,17 @@ use tokio::{
     net::TcpListener,
 };
 
+/// Declares `mod sqlite` and `mod postgres`, each with one `#[tokio::test]`
+/// per listed case calling `super::run(kind, super::case)`, so no case can be
+/// written for one backend only. The calling file defines `run`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test] async fn $case() { super::run($crate::Kind::Sqlite, super::$case).await } )* }
+        mod postgres { $( #[tokio::test] async fn $case() { super::run($crate::Kind::Postgres, super::$case).await } )* }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Sqlite,

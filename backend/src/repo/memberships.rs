@@ -22,14 +22,8 @@ pub async fn insert(
     .bind(now)
     .execute(c)
     .await.map(|r| r.rows_affected()));
-    match result {
-        Ok(_) => Ok(id),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ServiceError::field(
-            "email",
-            "This person is already a member of this clinic.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    super::unique_as_field(result, "email", "This person is already a member of this clinic.")?;
+    Ok(id)
 }
 
 /// The clinic a user lands in at sign-in: their oldest active membership.

@@ -18,3 +18,12 @@ use ambula_domain::Role;
 pub(crate) fn role_from_db(raw: &str) -> Result<Role, ServiceError> {
     Role::parse(raw).map_err(|_| ServiceError::Internal(format!("unknown role {raw:?} in database")))
 }
+
+/// Maps a UNIQUE violation to a field error (the value is taken), whichever
+/// concurrent request won the race; any other error stays an error.
+pub(crate) fn unique_as_field<T>(result: Result<T, sqlx::Error>, field: &str, message: &str) -> Result<T, ServiceError> {
+    match result {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ServiceError::field(field, message)),
+        other => Ok(other?),
+    }
+}

@@ -39,12 +39,6 @@ pub async fn insert(
     .bind(now)
     .execute(c)
     .await.map(|r| r.rows_affected()));
-    match result {
-        Ok(_) => Ok(id),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ServiceError::field(
-            "email",
-            "An account with this email already exists. Sign in instead.",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    super::unique_as_field(result, "email", "An account with this email already exists. Sign in instead.")?;
+    Ok(id)
 }
