@@ -6,7 +6,7 @@ use crate::{
     error::AppError,
 };
 use ambula_domain::{ClinicName, EmailAddress, Password, PersonName};
-use leptos::prelude::*;
+use leptos::{either::{Either, EitherOf3}, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 
@@ -121,7 +121,7 @@ pub fn AcceptInvitePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading invitation…"</p> }>
                 {move || Suspend::new(async move {
                     match info.await {
-                        Ok(info) => view! {
+                        Ok(info) => EitherOf3::A(view! {
                             <p class="lead">
                                 "You are invited to join " <strong>{info.clinic_name.clone()}</strong>
                                 " as " {info.role.label()} "."
@@ -134,31 +134,31 @@ pub fn AcceptInvitePage() -> impl IntoView {
                                     <input id="invite-email" type="email" value=info.email.clone() readonly=true autocomplete="username"/>
                                 </div>
                                 {if info.existing_account {
-                                    view! {
+                                    Either::Left(view! {
                                         <input type="hidden" name="name" value=""/>
                                         <Field label="Your existing Ambula password" name="password" kind="password"
                                             autocomplete="current-password"
                                             hint="You already have an Ambula account. Confirm it to join this clinic too."
                                             server_error=field_error(value, "password")/>
-                                    }.into_any()
+                                    })
                                 } else {
-                                    view! {
+                                    Either::Right(view! {
                                         <Field label="Your name" name="name" autocomplete="name" check=check_person server_error=field_error(value, "name")/>
                                         <Field label="Choose a password" name="password" kind="password" autocomplete="new-password"
                                             hint="At least 12 characters."
                                             check=check_password server_error=field_error(value, "password")/>
-                                    }.into_any()
+                                    })
                                 }}
                                 <p class="error" role="alert">{move || field_error(value, "token").get()}</p>
                                 <button type="submit" disabled=move || action.pending().get()>"Join clinic"</button>
                             </ActionForm>
-                        }.into_any(),
-                        Err(AppError::NotFound) => view! {
+                        }),
+                        Err(AppError::NotFound) => EitherOf3::B(view! {
                             <p role="alert">"This invitation link is not valid. Check that you opened the whole link from the email."</p>
-                        }.into_any(),
-                        Err(error) => view! {
+                        }),
+                        Err(error) => EitherOf3::C(view! {
                             <p role="alert">{error.field("token").unwrap_or_else(|| error.summary())}</p>
-                        }.into_any(),
+                        }),
                     }
                 })}
             </Suspense>

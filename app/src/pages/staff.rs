@@ -6,15 +6,19 @@ use crate::{
     error::AppError,
 };
 use ambula_domain::{accounts::parse_phone, ClinicName, EmailAddress, Role};
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect, A};
 
 /// Sends the browser to sign-in when the session is gone, else shows the error.
-fn error_view(error: AppError) -> AnyView {
+///
+/// Branches use `Either` rather than `into_any()` throughout the app: a type-
+/// erased view carries every rendering method in its vtable, so all of them
+/// end up in the wasm bundle; `Either` lets unused ones be dropped.
+fn error_view(error: AppError) -> impl IntoView {
     match error {
-        AppError::Unauthenticated => view! { <Redirect path="/sign-in"/> }.into_any(),
-        other => view! { <p class="form-alert" role="alert">{other.summary()}</p> }.into_any(),
+        AppError::Unauthenticated => Either::Left(view! { <Redirect path="/sign-in"/> }),
+        other => Either::Right(view! { <p class="form-alert" role="alert">{other.summary()}</p> }),
     }
 }
 
@@ -30,11 +34,11 @@ pub fn StaffShell() -> impl IntoView {
                 <Suspense fallback=|| view! { <span class="who">"…"</span> }>
                     {move || Suspend::new(async move {
                         match me.await {
-                            Ok(me) => view! {
+                            Ok(me) => Either::Left(view! {
                                 <span class="clinic-name">{me.clinic_name}</span>
                                 <span class="who">{me.name} <span class="role">{me.role.label()}</span></span>
-                            }.into_any(),
-                            Err(error) => error_view(error),
+                            }),
+                            Err(error) => Either::Right(error_view(error)),
                         }
                     })}
                 </Suspense>
@@ -67,7 +71,7 @@ pub fn DashboardPage() -> impl IntoView {
         <Suspense fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! {
+                    Ok(d) => Either::Left(view! {
                         <p class="lead">{d.clinic_name} " · times in " {d.time_zone}</p>
                         <ul class="cards" aria-label="Today at a glance">
                             <li class="card"><span class="figure">{d.appointments_today}</span><span class="caption">"appointments today"</span></li>
@@ -82,8 +86,8 @@ pub fn DashboardPage() -> impl IntoView {
                             <li><A href="/app/billing">"Open invoices"</A></li>
                             <li><A href="/app/settings">"Clinic settings and staff"</A></li>
                         </ul>
-                    }.into_any(),
-                    Err(error) => error_view(error),
+                    }),
+                    Err(error) => Either::Right(error_view(error)),
                 }
             })}
         </Suspense>
@@ -135,8 +139,8 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok((data, can_manage)) => view! { <ProfileSection data can_manage/> }.into_any(),
-                    Err(error) => error_view(error),
+                    Ok((data, can_manage)) => Either::Left(view! { <ProfileSection data can_manage/> }),
+                    Err(error) => Either::Right(error_view(error)),
                 }
             })}
         </Suspense>
@@ -153,7 +157,7 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
         <section aria-labelledby="profile-heading" class="panel">
             <h2 id="profile-heading">"Clinic profile"</h2>
             {if can_manage {
-                view! {
+                Either::Left(view! {
                     <ActionForm action=action>
                         <FormAlert value=value/>
                         <Field label="Clinic name" name="name" value=data.name.clone() autocomplete="organization" check=check_clinic server_error=field_error(value, "name")/>
@@ -170,9 +174,9 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
                         <button type="submit" disabled=move || action.pending().get()>"Save profile"</button>
                         <p class="status" role="status">{move || saved().then_some("Profile saved.")}</p>
                     </ActionForm>
-                }.into_any()
+                })
             } else {
-                view! {
+                Either::Right(view! {
                     <dl class="profile">
                         <dt>"Name"</dt><dd>{data.name.clone()}</dd>
                         <dt>"Time zone"</dt><dd>{data.time_zone.clone()}</dd>
@@ -181,7 +185,7 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
                         <dt>"Address"</dt><dd class="address">{data.address.clone()}</dd>
                     </dl>
                     <p class="hint">"Only owners and administrators can change the clinic profile."</p>
-                }.into_any()
+                })
             }}
         </section>
     }
@@ -201,7 +205,7 @@ fn StaffSection() -> impl IntoView {
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
                 {move || Suspend::new(async move {
                     match staff.await {
-                        Ok(list) => view! {
+                        Ok(list) => Either::Left(view! {
                             <table class="staff">
                                 <caption class="visually-hidden">"Staff members of this clinic"</caption>
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th></tr></thead>
@@ -222,8 +226,8 @@ fn StaffSection() -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                             })}
-                        }.into_any(),
-                        Err(error) => error_view(error),
+                        }),
+                        Err(error) => Either::Right(error_view(error)),
                     }
                 })}
             </Transition>
