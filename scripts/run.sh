@@ -5,7 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 step "Building Ambula (release; the first build takes a while)"
-cargo leptos build --release
+"$ROOT/scripts/build.sh"
 export DATABASE_URL="${DATABASE_URL:-sqlite://$ROOT/data/ambula.db}"
 step "Starting"
 exec "$CARGO_TARGET_DIR/release/server" serve --demo

@@ -18,7 +18,7 @@ step "Unit and integration tests (SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 
 step "Release build (server and wasm bundle)"
-cargo leptos build --release
+"$ROOT/scripts/build.sh"
 "$ROOT/scripts/wasm-size.sh"
 
 step "Browser tests (Chromium)"

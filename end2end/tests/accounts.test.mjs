@@ -39,6 +39,12 @@ test('landing, sign-in and sign-up pages are accessible', async () => {
   await context.close();
 });
 
+test('the wasm bundle is served compressed', async () => {
+  const res = await fetch(`${server.url}/pkg/ambula.wasm`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-encoding'), 'gzip');
+});
+
 test('staff pages need a session', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
