@@ -181,6 +181,30 @@ test('edit the clinic profile, with a field error first', async () => {
   await context.close();
 });
 
+test('keyboard only: focus order, Enter submits, skip link', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await open(page, `${server.url}/sign-in`);
+  const focused = () => page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim());
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'field-email');
+  await page.keyboard.type(owner.email);
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'field-password');
+  await page.keyboard.type(owner.password);
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'Sign in');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${server.url}/app`);
+  await hydrated(page);
+  // First Tab on a staff page offers to skip the navigation.
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'Skip to content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => location.hash), '#main');
+  await context.close();
+});
+
 test('pages reflow at phone width and keep 404s as 404s', async () => {
   const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
   const page = await context.newPage();
