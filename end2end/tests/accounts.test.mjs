@@ -45,6 +45,14 @@ test('the wasm bundle is served compressed', async () => {
   assert.equal(res.headers.get('content-encoding'), 'gzip');
 });
 
+test("sign-up preselects the browser's time zone", async () => {
+  const context = await browser.newContext({ timezoneId: 'America/New_York' });
+  const page = await context.newPage();
+  await open(page, `${server.url}/sign-up`);
+  assert.equal(await page.getByLabel('Time zone').inputValue(), 'America/New_York');
+  await context.close();
+});
+
 test('staff pages need a session', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -197,7 +205,8 @@ test('keyboard only: focus order, Enter submits, skip link', async () => {
   await page.keyboard.press('Enter');
   await page.waitForURL(`${server.url}/app`);
   await hydrated(page);
-  // First Tab on a staff page offers to skip the navigation.
+  // On a freshly loaded staff page, the first Tab offers to skip the navigation.
+  await open(page, `${server.url}/app`);
   await page.keyboard.press('Tab');
   assert.equal(await focused(), 'Skip to content');
   await page.keyboard.press('Enter');

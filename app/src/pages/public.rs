@@ -71,10 +71,33 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// The browser's own IANA time zone, e.g. "Europe/Lisbon".
+#[cfg(feature = "hydrate")]
+fn browser_time_zone() -> Option<String> {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into()).ok()?.as_string()
+}
+
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let value = last_result(action);
+    // Most clinics sign up from where they work: preselect the browser's
+    // zone when the list offers it, leaving the choice visible and editable.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        use wasm_bindgen::JsCast;
+        let (Some(zone), Some(select)) = (
+            browser_time_zone(),
+            document().get_element_by_id("field-time_zone").and_then(|e| e.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok()),
+        ) else {
+            return;
+        };
+        if select.value().is_empty() {
+            select.set_value(&zone);
+            // set_value leaves the select empty when the zone is not an option.
+        }
+    });
     view! {
         <AuthLayout title="Create your clinic account">
             <ActionForm action=action>
