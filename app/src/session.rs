@@ -72,12 +72,14 @@ pub fn client_info() -> ClientInfo {
     ClientInfo { ip, user_agent }
 }
 
-/// The signed-in user, or 401.
+/// The signed-in user, or 401. The server's session middleware has already
+/// verified the cookie for this request and left the result here.
 pub async fn require_auth() -> Result<(Services, AuthContext), AppError> {
     let services = services()?;
-    // Through ServiceError so the 401 status is set where every other is.
-    let token = session_token().ok_or(ambula_backend::ServiceError::Unauthenticated)?;
-    let context = ambula_backend::services::auth::authenticate(&services, &token).await?;
+    let context = use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<AuthContext>().cloned())
+        // Through ServiceError so the 401 status is set where every other is.
+        .ok_or(ambula_backend::ServiceError::Unauthenticated)?;
     no_store();
     Ok((services, context))
 }

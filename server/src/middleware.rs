@@ -53,22 +53,25 @@ fn forbidden_cross_site() -> Response {
     (StatusCode::FORBIDDEN, "Cross-site requests are not accepted.").into_response()
 }
 
-/// Staff pages need a session: without one, go to sign-in before anything
-/// renders (no flash of an empty app, no data in the HTML).
-pub async fn require_session_for_app(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+/// Resolves the session cookie once per request and leaves the result in the
+/// request's extensions, where server functions (`app::session::require_auth`)
+/// and server rendering find it: one lookup per request, however many server
+/// functions a page calls. Staff pages without a valid session redirect to
+/// sign-in before anything renders (no flash of an empty app, no data in the HTML).
+pub async fn resolve_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+    let token = app::session::token_from_headers(request.headers(), state.cookies.name());
+    let context = match token {
+        Some(token) => ambula_backend::services::auth::authenticate(&state.services, &token).await.ok(),
+        None => None,
+    };
     let path = request.uri().path();
     let is_app_page = request.method() == Method::GET && (path == "/app" || path.starts_with("/app/"));
-    if !is_app_page {
-        return next.run(request).await;
-    }
-    let token = app::session::token_from_headers(request.headers(), state.cookies.name());
-    let signed_in = match token {
-        Some(token) => ambula_backend::services::auth::authenticate(&state.services, &token).await.is_ok(),
-        None => false,
-    };
-    if signed_in {
-        next.run(request).await
-    } else {
-        Redirect::to("/sign-in").into_response()
+    match context {
+        Some(context) => {
+            request.extensions_mut().insert(context);
+            next.run(request).await
+        }
+        None if is_app_page => Redirect::to("/sign-in").into_response(),
+        None => next.run(request).await,
     }
 }
