@@ -4,6 +4,6 @@
 # the 1 MB bundle travels as about 400 KB.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
-cargo leptos build --release
+cargo leptos build --release --split
 find "$AMBULA_SITE_ROOT" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) \
   -exec gzip -9 -k -f {} \;

@@ -3,6 +3,19 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// Marks the page as live: sets `data-hydrated` on `<body>` to the current
+/// path once this page's code has hydrated (effects only run in the browser,
+/// after hydration). Browser tests wait for it; a code-split page is live
+/// only once its own wasm chunk has loaded.
+#[component]
+pub fn PageReady() -> impl IntoView {
+    Effect::new(|_| {
+        if let (Some(body), Ok(path)) = (document().body(), window().location().pathname()) {
+            let _ = body.set_attribute("data-hydrated", &path);
+        }
+    });
+}
+
 /// A server action's last result as a plain signal, for the helpers below.
 pub fn last_result<S>(action: ServerAction<S>) -> Signal<Option<Result<S::Output, AppError>>>
 where

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    lazy_route, path, Lazy, LazyRoute,
 };
 use pages::{public::*, staff::*};
 
@@ -37,16 +37,38 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Declares a route whose page is code-split: with `cargo leptos build
+/// --split` its code goes into a separate wasm file fetched when the route is
+/// first visited, so the first page (sign-in) loads only what it needs.
+macro_rules! lazy_page {
+    ($route:ident, $page:ident) => {
+        #[derive(Debug)]
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> <components::PageReady/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(SignUpRoute, SignUpPage);
+lazy_page!(AcceptInviteRoute, AcceptInvitePage);
+lazy_page!(DashboardRoute, DashboardPage);
+lazy_page!(CalendarRoute, CalendarPage);
+lazy_page!(PatientsRoute, PatientsPage);
+lazy_page!(BillingRoute, BillingPage);
+lazy_page!(SettingsRoute, SettingsPage);
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, after hydration: the marker tells
-    // browser tests (and anyone curious) that the page is interactive.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/ambula.css"/>
         <Title text="Ambula"/>
@@ -54,16 +76,16 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Landing/>
                 <Route path=path!("/sign-in") view=SignInPage/>
-                <Route path=path!("/sign-up") view=SignUpPage/>
-                <Route path=path!("/invite/:token") view=AcceptInvitePage/>
+                <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()}/>
+                <Route path=path!("/invite/:token") view={Lazy::<AcceptInviteRoute>::new()}/>
                 // A signed-out request never gets here: the server's session
                 // guard redirects /app pages to sign-in before rendering.
                 <ParentRoute path=path!("/app") view=StaffShell>
-                    <Route path=path!("") view=DashboardPage/>
-                    <Route path=path!("calendar") view=CalendarPage/>
-                    <Route path=path!("patients") view=PatientsPage/>
-                    <Route path=path!("billing") view=BillingPage/>
-                    <Route path=path!("settings") view=SettingsPage/>
+                    <Route path=path!("") view={Lazy::<DashboardRoute>::new()}/>
+                    <Route path=path!("calendar") view={Lazy::<CalendarRoute>::new()}/>
+                    <Route path=path!("patients") view={Lazy::<PatientsRoute>::new()}/>
+                    <Route path=path!("billing") view={Lazy::<BillingRoute>::new()}/>
+                    <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -74,8 +74,9 @@ export async function open(page, url) {
   await hydrated(page);
 }
 
+/** Waits until the current page's code is live (see `PageReady` in app/src/components.rs). */
 export async function hydrated(page) {
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 15_000 });
+  await page.waitForFunction(() => document.body?.dataset.hydrated === location.pathname, null, { timeout: 15_000 });
 }
 
 /** Fails on any serious or critical axe violation, naming each one. */

@@ -2,7 +2,7 @@
 
 use crate::{
     api::{AcceptInvite, SignIn, SignUp},
-    components::{field_error, last_result, time_zone_options, Field, FormAlert, SelectField},
+    components::{field_error, last_result, PageReady, time_zone_options, Field, FormAlert, SelectField},
     error::AppError,
 };
 use ambula_domain::{ClinicName, EmailAddress, Password, PersonName};
@@ -49,6 +49,7 @@ pub fn Landing() -> impl IntoView {
                 <A href="/sign-up" attr:class="button secondary">"Create a clinic account"</A>
             </div>
         </main>
+        <PageReady/>
     }
 }
 
@@ -68,6 +69,7 @@ pub fn SignInPage() -> impl IntoView {
             </ActionForm>
             <p class="switch">"New to Ambula? " <A href="/sign-up">"Create a clinic account"</A></p>
         </AuthLayout>
+        <PageReady/>
     }
 }
 
@@ -204,5 +206,6 @@ pub fn NotFound() -> impl IntoView {
                 <A href="/">"Go to the start page"</A>
             </div>
         </main>
+        <PageReady/>
     }
 }
