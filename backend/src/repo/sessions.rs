@@ -78,12 +78,3 @@ pub async fn delete(tx: &mut Tx, token_hash: &str) -> Result<(), ServiceError> {
         .await.map(|r| r.rows_affected()))?;
     Ok(())
 }
-
-/// Housekeeping: sessions past their absolute lifetime are useless rows.
-pub async fn delete_expired(tx: &mut Tx, now: DbTime) -> Result<u64, ServiceError> {
-    let done = on_tx!(tx, c => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
-        .execute(c)
-        .await.map(|r| r.rows_affected()))?;
-    Ok(done)
-}
