@@ -25,12 +25,22 @@ pub struct MeView {
     pub email: String,
     pub role: Role,
     pub clinic_name: String,
+    /// The clinic's automatic logoff, for the warning dialog.
+    pub idle_timeout_minutes: u32,
+    pub mfa_enabled: bool,
 }
 
 #[server(endpoint = "me")]
 pub async fn me() -> Result<MeView, AppError> {
     let (_, ctx) = require_auth().await?;
-    Ok(MeView { name: ctx.user_name, email: ctx.email.to_string(), role: ctx.role, clinic_name: ctx.clinic_name })
+    Ok(MeView {
+        name: ctx.user_name,
+        email: ctx.email.to_string(),
+        role: ctx.role,
+        clinic_name: ctx.clinic_name,
+        idle_timeout_minutes: ctx.idle_timeout_minutes,
+        mfa_enabled: ctx.mfa_enabled,
+    })
 }
 
 #[server(endpoint = "sign_up")]
@@ -56,7 +66,7 @@ pub async fn sign_in(
     let previous = session::session_token();
     let signed = auth::login(&services, &form, &session::client_info(), previous.as_deref()).await?;
     session::set_session_cookie(&signed.token);
-    leptos_axum::redirect("/app");
+    leptos_axum::redirect(session::landing(signed.stage));
     Ok(())
 }
 
@@ -100,7 +110,7 @@ pub async fn accept_invite(
     let services = session::services()?;
     let signed = accounts::accept_invite(&services, &form, &session::client_info()).await?;
     session::set_session_cookie(&signed.token);
-    leptos_axum::redirect("/app");
+    leptos_axum::redirect(session::landing(signed.stage));
     Ok(())
 }
 
@@ -147,10 +157,13 @@ pub struct ClinicProfileData {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaffRow {
+    pub membership_id: String,
     pub name: String,
     pub email: String,
     pub role: Role,
     pub active: bool,
+    pub mfa_enabled: bool,
+    pub is_me: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,7 +202,15 @@ pub async fn staff_list() -> Result<Staff, AppError> {
     Ok(Staff {
         staff: staff
             .into_iter()
-            .map(|s| StaffRow { name: s.name, email: s.email, role: s.role, active: s.active })
+            .map(|s| StaffRow {
+                membership_id: s.membership_id.to_string(),
+                name: s.name,
+                email: s.email,
+                role: s.role,
+                active: s.active,
+                mfa_enabled: s.mfa_enabled,
+                is_me: s.membership_id == ctx.membership_id,
+            })
             .collect(),
         pending: pending
             .into_iter()

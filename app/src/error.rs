@@ -22,6 +22,11 @@ pub enum AppError {
     Forbidden,
     #[error("We could not find that.")]
     NotFound,
+    /// A restricted record: those allowed can open it with break-glass.
+    #[error("This record is restricted to its care team.")]
+    Restricted,
+    #[error("Too many attempts. Wait a minute and try again.")]
+    TooManyRequests,
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
     /// The browser could not reach the server or read its answer.
@@ -51,6 +56,8 @@ impl AppError {
             AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Restricted => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,6 +106,8 @@ impl From<ambula_backend::ServiceError> for AppError {
             S::Unauthenticated => AppError::Unauthenticated,
             S::Forbidden => AppError::Forbidden,
             S::NotFound => AppError::NotFound,
+            S::Restricted => AppError::Restricted,
+            S::RateLimited => AppError::TooManyRequests,
             S::Internal(detail) => {
                 // The detail can name tables and constraints: log it, never send it.
                 tracing::error!(%detail, "internal error");

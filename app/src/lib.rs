@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod security_api;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -19,6 +20,9 @@ use leptos_router::{
 use pages::{public::*, staff::*};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // A fresh nonce per response, on the hydration script and in the CSP.
+    #[cfg(feature = "ssr")]
+    session::content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

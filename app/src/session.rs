@@ -92,6 +92,38 @@ pub fn no_store() {
     }
 }
 
+/// Sets this page's Content-Security-Policy around a per-request nonce,
+/// which Leptos puts on its hydration script. No inline script runs without
+/// it; `'wasm-unsafe-eval'` lets the wasm bundle compile (never
+/// `'unsafe-eval'`); `'self'` covers the lazily loaded page modules.
+pub fn content_security_policy() {
+    use leptos::nonce::{provide_nonce, use_nonce};
+    if use_nonce().is_none() {
+        provide_nonce();
+    }
+    let Some(nonce) = use_nonce() else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    );
+    if let (Some(response), Ok(value)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&policy)) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// Where a new session goes next: the app, or the MFA step it must finish.
+pub fn landing(stage: ambula_backend::repo::sessions::Stage) -> &'static str {
+    use ambula_backend::repo::sessions::Stage;
+    match stage {
+        Stage::Full => "/app",
+        Stage::Mfa => "/sign-in/code",
+        Stage::Enrol => "/sign-in/set-up-mfa",
+    }
+}
+
 pub fn set_session_cookie(token: &str) {
     let settings = cookie_settings();
     let secure = if settings.secure { "; Secure" } else { "" };

@@ -69,6 +69,32 @@ pub async fn verify_password(password: String, stored: Option<String>) -> Result
     .await?
 }
 
+/// True when `stored` was made with other parameters (or another
+/// algorithm) than today's: sign-in then stores a fresh hash.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let current = format!("m={ARGON2_MEMORY_KIB},t={ARGON2_ITERATIONS},p={ARGON2_PARALLELISM}");
+    parsed.algorithm.as_str() != "argon2id"
+        || parsed.version != Some(0x13)
+        || parsed.params.to_string() != current
+}
+
+/// A hash with other (weaker) parameters, as an older release would have
+/// stored: lets tests prove that sign-in upgrades it.
+pub async fn hash_password_with(password: String, memory_kib: u32, iterations: u32) -> Result<String, String> {
+    off_executor(move || {
+        let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| e.to_string())?;
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|e| e.to_string())
+    })
+    .await?
+}
+
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
@@ -103,8 +129,22 @@ mod tests {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(!verify_password("wrong horse battery".into(), Some(hash.clone())).await.unwrap());
         assert!(!verify_password("no account has this password".into(), None).await.unwrap());
+        assert!(!needs_rehash(&hash));
+        let old = hash_password_with("correct horse battery".into(), 4096, 1).await.unwrap();
+        assert!(needs_rehash(&old));
+        assert!(verify_password("correct horse battery".into(), Some(old)).await.unwrap(), "old hashes still verify");
+    }
+
+    #[tokio::test]
+    async fn long_unicode_passwords_are_not_truncated() {
+        let long: String = "пароль-🔐-".repeat(12);
+        assert!(long.chars().count() > 64);
+        let hash = hash_password(long.clone()).await.unwrap();
+        assert!(verify_password(long.clone(), Some(hash.clone())).await.unwrap());
+        let truncated: String = long.chars().take(64).collect();
+        assert!(!verify_password(truncated, Some(hash)).await.unwrap());
     }
 
     #[test]

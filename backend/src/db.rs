@@ -8,6 +8,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
 };
+use crate::scope::ClinicScope;
 use std::{str::FromStr, time::Duration};
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +21,13 @@ pub enum DbError {
     Sqlx(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "refusing to run: the database role {user:?} {problems}, so row-level security would not protect \
+         one clinic's data from another's. Connect DATABASE_URL as a role that is only a member of \
+         ambula_app (CREATE ROLE ambula LOGIN PASSWORD '…' IN ROLE ambula_app) and give the owner role to \
+         AMBULA_DATABASE_OWNER_URL for migrations"
+    )]
+    PrivilegedRole { user: String, problems: String },
 }
 
 impl DbError {
@@ -124,6 +132,55 @@ impl Db {
         Ok(())
     }
 
+    /// PostgreSQL only: refuses to run as a role that could see past row-level
+    /// security. A superuser or BYPASSRLS role ignores every policy, and a
+    /// table's owner is exempt unless FORCE is set; the application must
+    /// connect as a plain member of `ambula_app` that owns nothing.
+    pub async fn check_app_role(&self) -> Result<(), DbError> {
+        let Db::Postgres(pool) = self else {
+            return Ok(());
+        };
+        let (user, superuser, bypass): (String, bool, bool) =
+            sqlx::query_as("SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+                .fetch_one(pool)
+                .await?;
+        let (owned,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND pg_has_role(current_user, c.relowner, 'USAGE')",
+        )
+        .fetch_one(pool)
+        .await?;
+        let mut problems = Vec::new();
+        if superuser {
+            problems.push("is a superuser");
+        }
+        if bypass {
+            problems.push("has BYPASSRLS");
+        }
+        if owned > 0 {
+            problems.push("owns tables (or is a member of their owner)");
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(DbError::PrivilegedRole { user, problems: problems.join(", ") })
+        }
+    }
+
+    /// A writing transaction bound to one clinic (see [`Tx::enter`]).
+    pub async fn write_in(&self, scope: &ClinicScope) -> Result<Tx, DbError> {
+        let mut tx = self.write().await?;
+        tx.enter(scope).await?;
+        Ok(tx)
+    }
+
+    /// A reading transaction bound to one clinic.
+    pub async fn read_in(&self, scope: &ClinicScope) -> Result<Tx, DbError> {
+        let mut tx = self.read().await?;
+        tx.enter(scope).await?;
+        Ok(tx)
+    }
+
     /// A transaction that will write. On SQLite it takes the write lock up
     /// front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
     /// writes fails at once with SQLITE_BUSY instead of waiting its turn.
@@ -161,6 +218,34 @@ impl Db {
 }
 
 impl Tx {
+    /// Binds the transaction to one clinic. On PostgreSQL this sets the
+    /// transaction-local `app.clinic_id` that the row-level security policies
+    /// compare with (it ends with the transaction, so a pooled connection
+    /// never carries one request's clinic into the next). On SQLite the
+    /// repositories' `clinic_id = $1` filters are the isolation.
+    pub async fn enter(&mut self, scope: &ClinicScope) -> Result<(), DbError> {
+        self.set("app.clinic_id", &scope.clinic_id().as_uuid().to_string()).await
+    }
+
+    /// Lets the transaction read the memberships of one user across clinics
+    /// (sign-in, the clinic switcher): the `own_memberships` policy.
+    pub(crate) async fn as_user(&mut self, user: uuid::Uuid) -> Result<(), DbError> {
+        self.set("app.user_id", &user.to_string()).await
+    }
+
+    /// Lets the transaction read the one invitation whose token it holds.
+    pub(crate) async fn with_invite_token(&mut self, token_hash: &str) -> Result<(), DbError> {
+        self.set("app.invite_token_hash", token_hash).await
+    }
+
+    async fn set(&mut self, name: &str, value: &str) -> Result<(), DbError> {
+        if let Tx::Postgres(tx) = self {
+            // set_config, not SET LOCAL: SET takes no bind parameters.
+            sqlx::query("SELECT set_config($1, $2, true)").bind(name).bind(value).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,

@@ -14,6 +14,13 @@ pub enum ServiceError {
     /// Signed in, but this role may not do this. HTTP 403.
     #[error("not permitted")]
     Forbidden,
+    /// A restricted record outside the user's care team: 403, and the page
+    /// offers break-glass access to those allowed it.
+    #[error("restricted record")]
+    Restricted,
+    /// Too many attempts from this client. HTTP 429.
+    #[error("too many attempts")]
+    RateLimited,
     /// Does not exist, or belongs to another clinic: the two are
     /// deliberately indistinguishable. HTTP 404.
     #[error("not found")]

@@ -7,17 +7,24 @@
 //! (from a verified session, or for a clinic it has just created), so no
 //! query on clinic data can run without the tenant filter.
 
+pub mod audit;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod envelope;
 pub mod error;
 pub mod mail;
 pub mod repo;
 pub mod scope;
 pub mod services;
+pub mod throttle;
 pub mod time;
+pub mod totp;
 
+pub use clock::Clock;
 pub use config::AuthSettings;
+pub use envelope::{Keyring, MasterKey};
 pub use db::{Backend, Db, DbError};
 pub use error::ServiceError;
 pub use mail::Mailer;
@@ -31,4 +38,26 @@ pub struct Services {
     pub auth: AuthSettings,
     /// Base URL used in links sent by email, e.g. `https://clinic.example`.
     pub public_url: String,
+    pub clock: Clock,
+    /// The master key and the unwrapped data keys (envelope encryption).
+    pub keys: Keyring,
+    pub ip_throttle: throttle::IpThrottle,
+}
+
+impl Services {
+    pub fn new(db: Db, mailer: Mailer, auth: AuthSettings, public_url: String, master_key: MasterKey) -> Self {
+        Self {
+            db,
+            mailer,
+            auth,
+            public_url,
+            clock: Clock::system(),
+            keys: Keyring::new(master_key),
+            ip_throttle: Default::default(),
+        }
+    }
+
+    pub fn now(&self) -> time::DbTime {
+        self.clock.now()
+    }
 }

@@ -35,6 +35,10 @@ ambula_testkit::on_both_backends!(
 struct Ctx {
     services: Services,
     smtp: SmtpSink,
+    /// The owner's connection: sees every clinic's rows (RLS does not apply
+    /// to the PostgreSQL superuser), for counting and for going behind the
+    /// application's back.
+    owner: ambula_backend::Db,
 }
 
 async fn run<F, Fut>(kind: Kind, case: F)
@@ -45,8 +49,15 @@ where
     let db = TestDb::new(kind).await;
     let smtp = SmtpSink::start().await;
     let services = db.services(smtp.mailer());
-    case(Ctx { services, smtp }).await;
+    let owner = db.owner().await;
+    case(Ctx { services, smtp, owner: owner.clone() }).await;
+    owner.close().await;
     db.cleanup().await;
+}
+
+/// Who a new session belongs to, as the server would resolve it.
+async fn auth_ctx(ctx: &Ctx, signed: &auth::SignedIn) -> ambula_backend::AuthContext {
+    auth::authenticate(&ctx.services, &signed.token).await.expect("session resolves")
 }
 
 fn client() -> ClientInfo {
@@ -74,9 +85,9 @@ fn field_error(result: Result<impl std::fmt::Debug, ServiceError>, field: &str) 
     }
 }
 
-async fn count(services: &Services, table: &str) -> i64 {
+async fn count(ctx: &Ctx, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
-    let mut tx = services.db.read().await.unwrap();
+    let mut tx = ctx.owner.read().await.unwrap();
     let (n,): (i64,) = on_tx!(&mut tx, c => sqlx::query_as(&sql).fetch_one(c).await).unwrap();
     n
 }
@@ -107,11 +118,11 @@ async fn sign_up_creates_clinic_owner_and_session(ctx: Ctx) {
     let signed = accounts::sign_up(&ctx.services, &signup_form("Harbour Physio", "Ana@Harbour.example"), &client())
         .await
         .unwrap();
-    assert_eq!(signed.context.role, Role::Owner);
-    assert_eq!(signed.context.email.as_str(), "ana@harbour.example");
-    assert_eq!(signed.context.clinic_name, "Harbour Physio");
+    assert_eq!(auth_ctx(&ctx, &signed).await.role, Role::Owner);
+    assert_eq!(auth_ctx(&ctx, &signed).await.email.as_str(), "ana@harbour.example");
+    assert_eq!(auth_ctx(&ctx, &signed).await.clinic_name, "Harbour Physio");
     let again = auth::authenticate(&ctx.services, &signed.token).await.unwrap();
-    assert_eq!(again.scope, signed.context.scope);
+    assert_eq!(again.scope, auth_ctx(&ctx, &signed).await.scope);
 
     // The password is stored as argon2id with the production parameters, and
     // the session token only as its hash.
@@ -128,7 +139,7 @@ async fn duplicate_sign_up_email_is_a_field_error(ctx: Ctx) {
     let second = accounts::sign_up(&ctx.services, &signup_form("Two", "ANA@harbour.example"), &client()).await;
     assert!(field_error(second, "email").contains("already exists"));
     // The failed sign-up left no half-made clinic behind.
-    assert_eq!(count(&ctx.services, "clinics").await, 1);
+    assert_eq!(count(&ctx, "clinics").await, 1);
 }
 
 async fn bad_sign_up_reports_every_field_and_writes_nothing(ctx: Ctx) {
@@ -146,8 +157,8 @@ async fn bad_sign_up_reports_every_field_and_writes_nothing(ctx: Ctx) {
         }
         other => panic!("expected field errors, got {other:?}"),
     }
-    assert_eq!(count(&ctx.services, "clinics").await, 0);
-    assert_eq!(count(&ctx.services, "users").await, 0);
+    assert_eq!(count(&ctx, "clinics").await, 0);
+    assert_eq!(count(&ctx, "users").await, 0);
 }
 
 async fn sign_in_rotates_the_session_and_refuses_wrong_passwords(ctx: Ctx) {
@@ -192,13 +203,13 @@ async fn sign_out_ends_the_session(ctx: Ctx) {
 
 async fn idle_and_absolute_timeouts_end_sessions(ctx: Ctx) {
     let signed = accounts::sign_up(&ctx.services, &signup_form("Harbour", "ana@harbour.example"), &client()).await.unwrap();
-    let idle = Services {
-        auth: AuthSettings { idle_timeout: Duration::ZERO, ..AuthSettings::default() },
-        ..ctx.services.clone()
-    };
-    assert!(matches!(auth::authenticate(&idle, &signed.token).await, Err(ServiceError::Unauthenticated)));
+    // The clinic's idle timeout (15 minutes by default) on the injected clock.
+    ctx.services.clock.advance(Duration::from_secs(14 * 60));
+    assert!(auth::authenticate(&ctx.services, &signed.token).await.is_ok(), "14 idle minutes: still signed in");
+    ctx.services.clock.advance(Duration::from_secs(15 * 60 + 1));
+    assert!(matches!(auth::authenticate(&ctx.services, &signed.token).await, Err(ServiceError::Unauthenticated)));
     // The expired session was deleted, not just refused.
-    assert_eq!(count(&ctx.services, "sessions").await, 0);
+    assert_eq!(count(&ctx, "sessions").await, 0);
 
     let short = Services {
         auth: AuthSettings { absolute_timeout: Duration::ZERO, ..AuthSettings::default() },
@@ -210,8 +221,25 @@ async fn idle_and_absolute_timeouts_end_sessions(ctx: Ctx) {
         &client(),
         None,
     )
-    .await;
-    assert!(matches!(login, Err(ServiceError::Unauthenticated)), "{login:?}");
+    .await
+    .unwrap();
+    assert!(matches!(auth::authenticate(&short, &login.token).await, Err(ServiceError::Unauthenticated)));
+
+    // A server-wide ceiling (AMBULA_IDLE_TIMEOUT_MINUTES) below the clinic's
+    // setting wins.
+    let signed = auth::login(
+        &ctx.services,
+        &LoginForm { email: "ana@harbour.example".into(), password: "tide pools at dawn".into() },
+        &client(),
+        None,
+    )
+    .await
+    .unwrap();
+    let strict = Services {
+        auth: AuthSettings { idle_timeout: Duration::ZERO, ..AuthSettings::default() },
+        ..ctx.services.clone()
+    };
+    assert!(matches!(auth::authenticate(&strict, &signed.token).await, Err(ServiceError::Unauthenticated)));
 }
 
 async fn invite_link(ctx: &Ctx, owner_token: &str, email: &str, role: &str) -> String {
@@ -243,13 +271,13 @@ async fn invitation_is_emailed_accepted_once_and_signs_in(ctx: Ctx) {
 
     let form = AcceptInviteForm { token: token.clone(), name: "João Silva".into(), password: "stethoscope on a hook".into() };
     let joined = accounts::accept_invite(&ctx.services, &form, &client()).await.unwrap();
-    assert_eq!(joined.context.role, Role::Practitioner);
-    assert_eq!(joined.context.scope, owner.context.scope);
+    assert_eq!(auth_ctx(&ctx, &joined).await.role, Role::Practitioner);
+    assert_eq!(auth_ctx(&ctx, &joined).await.scope, auth_ctx(&ctx, &owner).await.scope);
 
     let again = accounts::accept_invite(&ctx.services, &form, &client()).await;
     assert!(field_error(again, "token").contains("expired or was already used"));
 
-    let (staff, pending) = accounts::staff(&ctx.services, &owner.context).await.unwrap();
+    let (staff, pending) = accounts::staff(&ctx.services, &auth_ctx(&ctx, &owner).await).await.unwrap();
     assert_eq!(staff.len(), 2);
     assert!(pending.is_empty());
 }
@@ -260,13 +288,13 @@ async fn expired_invitation_is_refused(ctx: Ctx) {
         auth: AuthSettings { invite_ttl: Duration::ZERO, ..AuthSettings::default() },
         ..ctx.services.clone()
     };
-    let sent = accounts::invite(&expiring, &owner.context, &InviteForm { email: "joao@harbour.example".into(), role: "nurse".into() })
+    let sent = accounts::invite(&expiring, &auth_ctx(&ctx, &owner).await, &InviteForm { email: "joao@harbour.example".into(), role: "nurse".into() })
         .await
         .unwrap();
     let token = sent.link.rsplit('/').next().unwrap().to_owned();
     let form = AcceptInviteForm { token, name: "João".into(), password: "stethoscope on a hook".into() };
     field_error(accounts::accept_invite(&ctx.services, &form, &client()).await, "token");
-    assert_eq!(count(&ctx.services, "users").await, 1);
+    assert_eq!(count(&ctx, "users").await, 1);
 }
 
 async fn invitation_cannot_take_over_an_existing_account(ctx: Ctx) {
@@ -283,8 +311,8 @@ async fn invitation_cannot_take_over_an_existing_account(ctx: Ctx) {
     // Bea herself joins with her existing password, and keeps her name.
     let bea = AcceptInviteForm { token, name: String::new(), password: "tide pools at dawn".into() };
     let joined = accounts::accept_invite(&ctx.services, &bea, &client()).await.unwrap();
-    assert_eq!(joined.context.scope, a.context.scope);
-    assert_eq!(joined.context.user_name, "Ana Costa");
+    assert_eq!(auth_ctx(&ctx, &joined).await.scope, auth_ctx(&ctx, &a).await.scope);
+    assert_eq!(auth_ctx(&ctx, &joined).await.user_name, "Ana Costa");
 }
 
 async fn only_managers_invite_and_edit_the_profile(ctx: Ctx) {
@@ -298,11 +326,11 @@ async fn only_managers_invite_and_edit_the_profile(ctx: Ctx) {
     )
     .await
     .unwrap();
-    let invite = accounts::invite(&ctx.services, &desk.context, &InviteForm { email: "x@harbour.example".into(), role: "admin".into() }).await;
+    let invite = accounts::invite(&ctx.services, &auth_ctx(&ctx, &desk).await, &InviteForm { email: "x@harbour.example".into(), role: "admin".into() }).await;
     assert!(matches!(invite, Err(ServiceError::Forbidden)), "{invite:?}");
     let profile = ClinicProfileForm { name: "Renamed".into(), time_zone: "UTC".into(), ..Default::default() };
-    assert!(matches!(accounts::update_clinic_profile(&ctx.services, &desk.context, &profile).await, Err(ServiceError::Forbidden)));
-    assert_eq!(accounts::clinic_profile(&ctx.services, &owner.context).await.unwrap().name, "Harbour");
+    assert!(matches!(accounts::update_clinic_profile(&ctx.services, &auth_ctx(&ctx, &desk).await, &profile).await, Err(ServiceError::Forbidden)));
+    assert_eq!(accounts::clinic_profile(&ctx.services, &auth_ctx(&ctx, &owner).await).await.unwrap().name, "Harbour");
 }
 
 async fn clinic_profile_updates_and_bad_input_changes_nothing(ctx: Ctx) {
@@ -314,30 +342,30 @@ async fn clinic_profile_updates_and_bad_input_changes_nothing(ctx: Ctx) {
         email: "Front@Harbour.example".into(),
         address: "1 Quay Street\nLisbon".into(),
     };
-    let view = accounts::update_clinic_profile(&ctx.services, &owner.context, &good).await.unwrap();
+    let view = accounts::update_clinic_profile(&ctx.services, &auth_ctx(&ctx, &owner).await, &good).await.unwrap();
     assert_eq!(view.name, "Harbour Physio & Rehab");
     assert_eq!(view.email, "front@harbour.example");
     assert_eq!(view.address, "1 Quay Street\nLisbon");
 
     let bad = ClinicProfileForm { name: "".into(), phone: "call me maybe".into(), ..good.clone() };
-    match accounts::update_clinic_profile(&ctx.services, &owner.context, &bad).await {
+    match accounts::update_clinic_profile(&ctx.services, &auth_ctx(&ctx, &owner).await, &bad).await {
         Err(ServiceError::Invalid(errors)) => {
             assert!(errors.get("name").is_some() && errors.get("phone").is_some(), "{errors}");
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(accounts::clinic_profile(&ctx.services, &owner.context).await.unwrap().name, "Harbour Physio & Rehab");
+    assert_eq!(accounts::clinic_profile(&ctx.services, &auth_ctx(&ctx, &owner).await).await.unwrap().name, "Harbour Physio & Rehab");
 }
 
 async fn clinics_see_only_their_own_data(ctx: Ctx) {
     let a = accounts::sign_up(&ctx.services, &signup_form("Clinic A", "ana@a.example"), &client()).await.unwrap();
     let b = accounts::sign_up(&ctx.services, &signup_form("Clinic B", "bea@b.example"), &client()).await.unwrap();
     invite_link(&ctx, &a.token, "staff@a.example", "nurse").await;
-    let (staff_b, pending_b) = accounts::staff(&ctx.services, &b.context).await.unwrap();
+    let (staff_b, pending_b) = accounts::staff(&ctx.services, &auth_ctx(&ctx, &b).await).await.unwrap();
     assert_eq!(staff_b.iter().map(|s| s.email.as_str()).collect::<Vec<_>>(), vec!["bea@b.example"]);
     assert!(pending_b.is_empty(), "B sees none of A's invitations");
-    assert_eq!(accounts::clinic_profile(&ctx.services, &b.context).await.unwrap().name, "Clinic B");
-    let figures = dashboard::figures(&ctx.services, &b.context).await.unwrap();
+    assert_eq!(accounts::clinic_profile(&ctx.services, &auth_ctx(&ctx, &b).await).await.unwrap().name, "Clinic B");
+    let figures = dashboard::figures(&ctx.services, &auth_ctx(&ctx, &b).await).await.unwrap();
     assert_eq!((figures.patients, figures.practitioners), (0, 0));
 }
 
@@ -346,7 +374,8 @@ async fn composite_foreign_keys_refuse_cross_clinic_references(ctx: Ctx) {
     let other = accounts::sign_up(&ctx.services, &signup_form("Other", "o@other.example"), &client()).await.unwrap();
     // Take a demo patient id and try to book it under the other clinic, with
     // the application checks bypassed: the database itself must refuse.
-    let mut tx = ctx.services.db.write().await.unwrap();
+    let other_clinic = auth_ctx(&ctx, &other).await.scope.clinic_id().as_uuid();
+    let mut tx = ctx.owner.write().await.unwrap();
     let (patient, practitioner): (uuid::Uuid, uuid::Uuid) = on_tx!(&mut tx, c => sqlx::query_as(
         "SELECT p.id, r.id FROM patients p JOIN practitioners r ON r.clinic_id = p.clinic_id LIMIT 1"
     ).fetch_one(c).await).unwrap();
@@ -354,7 +383,7 @@ async fn composite_foreign_keys_refuse_cross_clinic_references(ctx: Ctx) {
         "INSERT INTO appointments (clinic_id, id, patient_id, practitioner_id, starts_at, ends_at, kind, status, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'x', 'booked', $5)"
     )
-    .bind(other.context.scope.clinic_id().as_uuid())
+    .bind(other_clinic)
     .bind(uuid::Uuid::now_v7())
     .bind(patient)
     .bind(practitioner)
@@ -370,19 +399,19 @@ async fn demo_seed_is_complete_and_idempotent(ctx: Ctx) {
     assert!(first.created);
     let second = demo::seed_demo(&ctx.services).await.unwrap();
     assert!(!second.created);
-    assert_eq!(count(&ctx.services, "clinics").await, 1);
-    assert_eq!(count(&ctx.services, "patients").await, 24);
-    assert!(count(&ctx.services, "appointments").await >= 60);
-    assert!(count(&ctx.services, "invoices").await >= 4);
+    assert_eq!(count(&ctx, "clinics").await, 1);
+    assert_eq!(count(&ctx, "patients").await, 24);
+    assert!(count(&ctx, "appointments").await >= 60);
+    assert!(count(&ctx, "invoices").await >= 4);
     // Every demo login works with the printed password.
     for (email, role) in first.logins {
         let signed = auth::login(&ctx.services, &LoginForm { email, password: first.password.into() }, &client(), None)
             .await
             .unwrap();
-        assert_eq!(signed.context.role, role);
+        assert_eq!(auth_ctx(&ctx, &signed).await.role, role);
         if role == Role::Owner {
             // Whatever the day the demo starts, "today" has appointments.
-            let figures = dashboard::figures(&ctx.services, &signed.context).await.unwrap();
+            let figures = dashboard::figures(&ctx.services, &auth_ctx(&ctx, &signed).await).await.unwrap();
             assert!(figures.appointments_today > 0, "{figures:?}");
             assert_eq!(figures.patients, 24);
             assert!(figures.outstanding_minor > 0);

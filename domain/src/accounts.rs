@@ -30,7 +30,7 @@ pub struct Signup {
     pub password: Password,
 }
 
-fn ticked(value: &Option<String>) -> bool {
+pub(crate) fn ticked(value: &Option<String>) -> bool {
     matches!(value.as_deref().map(str::trim), Some("on" | "true" | "yes" | "1"))
 }
 

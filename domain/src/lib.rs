@@ -12,7 +12,10 @@ pub mod errors;
 pub mod ids;
 pub mod names;
 pub mod password;
+pub mod permission;
+pub mod patients;
 pub mod role;
+pub mod security;
 pub mod timezone;
 
 pub use email::EmailAddress;
@@ -20,5 +23,6 @@ pub use errors::{FieldErrors, ParseError};
 pub use ids::*;
 pub use names::{ClinicName, PersonName};
 pub use password::Password;
+pub use permission::Permission;
 pub use role::Role;
 pub use timezone::TimeZoneName;

@@ -66,7 +66,7 @@ impl Role {
 
     /// Who may manage the clinic's profile and staff.
     pub fn manages_clinic(self) -> bool {
-        matches!(self, Role::Owner | Role::Admin)
+        self.can(crate::Permission::ManageStaff)
     }
 }
 

@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub max_body_bytes: Option<u64>,
     pub request_timeout_secs: Option<u64>,
     pub idle_timeout_minutes: Option<u64>,
+    pub database_owner_url: Option<String>,
+    pub master_key_file: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +44,30 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
+    /// PostgreSQL: the owner's connection, used only to migrate. The app
+    /// itself runs as DATABASE_URL's unprivileged role.
+    pub database_owner_url: Option<String>,
+    pub master_key: MasterKeySource,
+}
+
+/// Where the envelope-encryption master key comes from. Never the database.
+#[derive(Debug, Clone)]
+pub enum MasterKeySource {
+    /// `AMBULA_MASTER_KEY`: base64 of 32 bytes (already checked).
+    Inline(ambula_backend::MasterKey),
+    /// `AMBULA_MASTER_KEY_FILE`, or `<data dir>/master.key`, created with a
+    /// new key on first start when `create` is set (the zero-set-up default).
+    File { path: PathBuf, create: bool },
+}
+
+impl MasterKeySource {
+    pub fn load(&self) -> Result<ambula_backend::MasterKey, String> {
+        match self {
+            MasterKeySource::Inline(key) => Ok(key.clone()),
+            MasterKeySource::File { path, create: true } => ambula_backend::MasterKey::read_or_create_file(path),
+            MasterKeySource::File { path, create: false } => ambula_backend::MasterKey::read_file(path),
+        }
+    }
 }
 
 /// Each problem names the setting, the value and what would be accepted.
@@ -141,8 +167,32 @@ impl Config {
         let request_timeout = Duration::from_secs(number("AMBULA_REQUEST_TIMEOUT_SECS", file.request_timeout_secs, 30, 1..=600));
         let idle_timeout = Duration::from_secs(60 * number("AMBULA_IDLE_TIMEOUT_MINUTES", file.idle_timeout_minutes, 15, 1..=240));
 
+        let database_owner_url = pick("AMBULA_DATABASE_OWNER_URL", file.database_owner_url);
+        if let Some(url) = &database_owner_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                problems.push("AMBULA_DATABASE_OWNER_URL / database_owner_url: must be a postgres:// URL".to_owned());
+            }
+        }
+        let master_key = match (env("AMBULA_MASTER_KEY").filter(|v| !v.trim().is_empty()), pick("AMBULA_MASTER_KEY_FILE", file.master_key_file)) {
+            (Some(_), Some(_)) => {
+                problems.push("AMBULA_MASTER_KEY and AMBULA_MASTER_KEY_FILE: set one or the other, not both".to_owned());
+                MasterKeySource::File { path: data_dir.join("master.key"), create: false }
+            }
+            (Some(inline), None) => match ambula_backend::MasterKey::parse(&inline) {
+                Ok(key) => MasterKeySource::Inline(key),
+                Err(e) => {
+                    problems.push(format!("AMBULA_MASTER_KEY: {e}"));
+                    MasterKeySource::File { path: data_dir.join("master.key"), create: false }
+                }
+            },
+            (None, Some(path)) => MasterKeySource::File { path: PathBuf::from(path), create: false },
+            (None, None) => MasterKeySource::File { path: data_dir.join("master.key"), create: true },
+        };
+
         if problems.is_empty() {
             Ok(Config {
+                database_owner_url,
+                master_key,
                 bind,
                 database_url,
                 data_dir,

@@ -9,20 +9,33 @@ use config::Config;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
-/// Connects to the database and applies pending migrations.
+/// Connects to the database and applies pending migrations (through the
+/// owner's connection when one is configured). On PostgreSQL it then refuses
+/// to go on if the application's role could bypass row-level security.
 pub async fn connect(config: &Config) -> Result<Db, ambula_backend::DbError> {
+    if let Some(owner_url) = &config.database_owner_url {
+        let owner = Db::connect(owner_url).await?;
+        owner.migrate().await?;
+        owner.close().await;
+        let db = Db::connect(&config.database_url).await?;
+        db.check_app_role().await?;
+        return Ok(db);
+    }
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    db.check_app_role().await?;
     Ok(db)
 }
 
 pub fn services(config: &Config, db: Db) -> Result<Services, String> {
-    Ok(Services {
+    let master_key = config.master_key.load().map_err(|e| format!("master key: {e}"))?;
+    Ok(Services::new(
         db,
-        mailer: Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
-        auth: AuthSettings { idle_timeout: config.idle_timeout, ..AuthSettings::default() },
-        public_url: config.public_url.clone(),
-    })
+        Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
+        AuthSettings { idle_timeout: config.idle_timeout, ..AuthSettings::default() },
+        config.public_url.clone(),
+        master_key,
+    ))
 }
 
 /// A bound, ready-to-run server. Tests bind port 0 and read `addr`.

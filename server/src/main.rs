@@ -1,6 +1,6 @@
 //! `server`: run Ambula, or do one maintenance task and exit.
 
-use ambula_backend::services::{accounts, demo};
+use ambula_backend::services::{accounts, admin, audit_log, demo};
 use ambula_domain::accounts::SignupForm;
 use clap::{Parser, Subcommand};
 use server::config::{Config, LogFormat};
@@ -42,6 +42,25 @@ enum Command {
         /// Confirms the owner is 18 or older (required: no accounts for minors).
         #[arg(long)]
         owner_is_adult: bool,
+    },
+    /// Walk every clinic's audit hash chain; exit 1 and name the first broken
+    /// entry if any chain has been tampered with.
+    VerifyAudit,
+    /// Re-wrap every data key under a new master key (read from the file;
+    /// base64 of 32 bytes, e.g. `openssl rand -base64 32`). Then configure
+    /// that key and restart.
+    RotateMasterKey {
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+    /// Delete a clinic: sessions end, its data key is destroyed (its
+    /// encrypted data and backups become unreadable). Cannot be undone.
+    DeleteClinic {
+        #[arg(long)]
+        id: uuid::Uuid,
+        /// Required: confirms you mean it.
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -117,6 +136,43 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 other => other.to_string(),
             })?;
             println!("Created clinic {} ({}). The owner can sign in now.", signup.clinic_name.as_str(), scope.clinic_id());
+        }
+        Command::VerifyAudit => {
+            let reports = audit_log::verify_all(&services).await.map_err(|e| e.to_string())?;
+            let mut broken = 0;
+            for report in &reports {
+                match &report.result {
+                    Ok(count) => println!("ok      {} ({}): {count} entries", report.clinic_name, report.clinic_id),
+                    Err(b) => {
+                        broken += 1;
+                        println!(
+                            "BROKEN  {} ({}): entry {} — {}",
+                            report.clinic_name, report.clinic_id, b.seq, b.reason
+                        );
+                    }
+                }
+            }
+            if broken > 0 {
+                return Err(format!("{broken} audit chain(s) failed verification"));
+            }
+            println!("All {} audit chains verify.", reports.len());
+        }
+        Command::RotateMasterKey { new_key_file } => {
+            let new = ambula_backend::MasterKey::read_file(&new_key_file)?;
+            let count = admin::rotate_master_key(&services, &new).await.map_err(|e| e.to_string())?;
+            println!(
+                "Re-wrapped {count} data key(s) under master key {}. Configure the new key \
+                 (AMBULA_MASTER_KEY_FILE={}) and restart; then destroy the old one.",
+                new.id(),
+                new_key_file.display()
+            );
+        }
+        Command::DeleteClinic { id, yes } => {
+            if !yes {
+                return Err("deleting a clinic cannot be undone: add --yes to confirm".into());
+            }
+            let destroyed = admin::delete_clinic(&services, id).await.map_err(|e| e.to_string())?;
+            println!("Clinic {id} deleted; {destroyed} data key(s) destroyed.");
         }
         Command::Serve { demo } => {
             let seeded = if demo {

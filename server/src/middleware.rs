@@ -9,12 +9,20 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-/// Headers on every response, errors included. (The full CSP with a
-/// per-request nonce comes with the trust layer.)
+/// The policy for responses that are not pages (API answers, files,
+/// errors): nothing may run, load or frame.
+const STRICT_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// Headers on every response, errors included. Pages carry their own CSP
+/// with the per-request nonce of their hydration script (set by
+/// `app::shell`); everything else gets the strict policy.
 pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(STRICT_CSP));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -49,6 +57,18 @@ pub async fn same_origin_writes(State(state): State<AppState>, request: Request<
     next.run(request).await
 }
 
+/// Where a request comes from, for audit entries and sessions. The socket
+/// address, not X-Forwarded-For: that header is client-controlled unless a
+/// trusted proxy sets it (see docs/operations.md).
+pub fn client_info(request: &Request<Body>) -> ambula_backend::services::ClientInfo {
+    let ip = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let user_agent = request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    ambula_backend::services::ClientInfo { ip, user_agent }
+}
+
 fn forbidden_cross_site() -> Response {
     (StatusCode::FORBIDDEN, "Cross-site requests are not accepted.").into_response()
 }
@@ -64,6 +84,10 @@ pub async fn resolve_session(State(state): State<AppState>, mut request: Request
         Some(token) => ambula_backend::services::auth::authenticate(&state.services, &token).await.ok(),
         None => None,
     };
+    let context = context.map(|mut context| {
+        context.client = client_info(&request);
+        context
+    });
     let path = request.uri().path();
     let is_app_page = request.method() == Method::GET && (path == "/app" || path.starts_with("/app/"));
     match context {

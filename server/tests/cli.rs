@@ -9,7 +9,13 @@ use std::{
 
 fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    // The data dir holds the generated master key: keep it out of the repo.
+    let data = std::env::temp_dir().join(format!("ambula-cli-data-{}", std::process::id()));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("AMBULA_DATABASE_OWNER_URL")
+        .env("AMBULA_DATA_DIR", data)
+        .env("RUST_LOG", "warn");
     command
 }
 
@@ -30,17 +36,38 @@ fn a_bad_setting_stops_start_up_with_its_name() {
 async fn migrate_and_create_clinic_on_both_backends() {
     for kind in [Kind::Sqlite, Kind::Postgres] {
         let db = TestDb::empty(kind).await;
-        let migrate = server().arg("migrate").env("DATABASE_URL", &db.url).output().unwrap();
+        let app_url = if kind == Kind::Postgres {
+            // As a superuser that owns the tables, the server migrates and
+            // then refuses to run: RLS would not bind it.
+            let refused = server().arg("migrate").env("DATABASE_URL", &db.url).output().unwrap();
+            assert!(!refused.status.success());
+            let stderr = String::from_utf8_lossy(&refused.stderr);
+            assert!(stderr.contains("refusing to run") && stderr.contains("superuser"), "{stderr}");
+            ambula_testkit::ensure_pg_app_login(&db.db).await;
+            ambula_testkit::pg_app_url(&db.url)
+        } else {
+            db.url.clone()
+        };
+        let with_urls = |command: &mut Command| {
+            command.env("DATABASE_URL", &app_url);
+            if kind == Kind::Postgres {
+                command.env("AMBULA_DATABASE_OWNER_URL", &db.url);
+            }
+        };
+        let mut migrate = server();
+        migrate.arg("migrate");
+        with_urls(&mut migrate);
+        let migrate = migrate.output().unwrap();
         assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
 
         let create = |adult: bool, password: &str| {
             let mut command = server();
             command
                 .args(["create-clinic", "--name", "Ops Clinic", "--time-zone", "Europe/Berlin", "--owner-name", "Olga", "--owner-email", "olga@ops.example"])
-                .env("DATABASE_URL", &db.url)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped());
+            with_urls(&mut command);
             if adult {
                 command.arg("--owner-is-adult");
             }
@@ -57,6 +84,37 @@ async fn migrate_and_create_clinic_on_both_backends() {
         let ok = create(true, "a long enough password");
         assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
         assert!(String::from_utf8_lossy(&ok.stdout).contains("Created clinic Ops Clinic"));
+
+        // The audit chain verifies; edited behind the application's back
+        // (triggers bypassed by the owner), the first altered entry is named.
+        let verify = || {
+            let mut command = server();
+            command.arg("verify-audit");
+            with_urls(&mut command);
+            command.output().unwrap()
+        };
+        let intact = verify();
+        assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+        assert!(String::from_utf8_lossy(&intact.stdout).contains("ok      Ops Clinic"));
+        let tamper = match kind {
+            Kind::Sqlite => vec![
+                "DROP TRIGGER audit_events_no_update",
+                "UPDATE audit_events SET actor_name = 'Mallory' WHERE seq = 2",
+            ],
+            Kind::Postgres => vec![
+                "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
+                "UPDATE audit_events SET actor_name = 'Mallory' WHERE seq = 2",
+            ],
+        };
+        let mut tx = db.db.write().await.unwrap();
+        for sql in tamper {
+            ambula_backend::on_tx!(&mut tx, c => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected())).unwrap();
+        }
+        tx.commit().await.unwrap();
+        let broken = verify();
+        assert!(!broken.status.success());
+        let stdout = String::from_utf8_lossy(&broken.stdout);
+        assert!(stdout.contains("BROKEN  Ops Clinic") && stdout.contains("entry 2"), "{stdout}");
         db.cleanup().await;
     }
 }

@@ -5,7 +5,7 @@
 //! default `postgres://postgres@127.0.0.1:5432/postgres`). PostgreSQL being
 //! down is a test failure, not a skip: both backends are always tested.
 
-use ambula_backend::{AuthSettings, Db, Mailer, Services};
+use ambula_backend::{AuthSettings, Clock, Db, Mailer, MasterKey, Services};
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex},
@@ -33,14 +33,44 @@ pub enum Kind {
 }
 
 pub struct TestDb {
+    /// The application's connection: on PostgreSQL a login role that is only
+    /// a member of `ambula_app` (no superuser, no BYPASSRLS, owns nothing),
+    /// exactly as in production, so row-level security is in force.
     pub db: Db,
     pub url: String,
+    /// The owner's connection (migrations; tests that tamper behind the
+    /// application's back). The same as `url` on SQLite.
+    pub owner_url: String,
     cleanup: Cleanup,
 }
+
+/// The login role tests connect as on PostgreSQL.
+pub const PG_APP_LOGIN: &str = "ambula_app_test";
 
 enum Cleanup {
     Dir(PathBuf),
     PgDatabase { admin_url: String, name: String },
+}
+
+/// Creates the test login role (a member of `ambula_app`, which the
+/// migrations create) if it does not exist yet. Roles are cluster-wide and
+/// several test processes may race here.
+pub async fn ensure_pg_app_login(owner: &Db) {
+    let Db::Postgres(pool) = owner else {
+        return;
+    };
+    sqlx::query(&format!(
+        "DO $$ BEGIN CREATE ROLE {PG_APP_LOGIN} LOGIN IN ROLE ambula_app;
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+    .execute(pool)
+    .await
+    .expect("create the test login role");
+}
+
+/// The same database as `owner_url`, as the unprivileged test login.
+pub fn pg_app_url(owner_url: &str) -> String {
+    owner_url.replacen("postgres://postgres@", &format!("postgres://{PG_APP_LOGIN}@"), 1)
 }
 
 pub fn pg_admin_url() -> String {
@@ -50,9 +80,22 @@ pub fn pg_admin_url() -> String {
 
 impl TestDb {
     pub async fn new(kind: Kind) -> Self {
-        let db = Self::empty(kind).await;
+        let mut db = Self::empty(kind).await;
         db.db.migrate().await.expect("migrations apply");
+        if kind == Kind::Postgres {
+            ensure_pg_app_login(&db.db).await;
+            db.db.close().await;
+            db.url = pg_app_url(&db.owner_url);
+            db.db = Db::connect(&db.url).await.expect("app role connects");
+            db.db.check_app_role().await.expect("the test app role is unprivileged");
+        }
         db
+    }
+
+    /// A connection as the owner (bypasses nothing on SQLite; on PostgreSQL
+    /// the superuser, for tampering tests).
+    pub async fn owner(&self) -> Db {
+        Db::connect(&self.owner_url).await.expect("owner connects")
     }
 
     /// A connected database with no migrations applied.
@@ -63,7 +106,7 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(format!("ambula-test-{id}"));
                 let url = format!("sqlite://{}/ambula.db", dir.display());
                 let db = Db::connect(&url).await.expect("sqlite opens");
-                TestDb { db, url, cleanup: Cleanup::Dir(dir) }
+                TestDb { db, owner_url: url.clone(), url, cleanup: Cleanup::Dir(dir) }
             }
             Kind::Postgres => {
                 let admin_url = pg_admin_url();
@@ -79,7 +122,7 @@ impl TestDb {
                 let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
                 let url = format!("{base}/{name}");
                 let db = Db::connect(&url).await.expect("test database opens");
-                TestDb { db, url, cleanup: Cleanup::PgDatabase { admin_url, name } }
+                TestDb { db, owner_url: url.clone(), url, cleanup: Cleanup::PgDatabase { admin_url, name } }
             }
         }
     }
@@ -101,13 +144,18 @@ impl TestDb {
         }
     }
 
+    /// Services over this database with an adjustable clock (tests move it
+    /// forward with `services.clock.advance`) and a fresh master key.
     pub fn services(&self, mailer: Mailer) -> Services {
-        Services {
-            db: self.db.clone(),
+        let mut services = Services::new(
+            self.db.clone(),
             mailer,
-            auth: AuthSettings::default(),
-            public_url: "http://127.0.0.1:3000".to_owned(),
-        }
+            AuthSettings::default(),
+            "http://127.0.0.1:3000".to_owned(),
+            MasterKey::generate(),
+        );
+        services.clock = Clock::adjustable();
+        services
     }
 }
 

@@ -68,3 +68,55 @@ pub async fn update_profile(
         Err(ServiceError::NotFound)
     }
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SecuritySettings {
+    pub require_mfa: bool,
+    pub idle_timeout_minutes: i32,
+    pub break_glass_minutes: i32,
+}
+
+/// A clinic's security settings by id (the clinics table is global: sign-in
+/// reads them before any scope exists).
+pub async fn security_settings(tx: &mut Tx, clinic_id: Uuid) -> Result<SecuritySettings, ServiceError> {
+    on_tx!(tx, c => sqlx::query_as::<_, SecuritySettings>(
+        "SELECT require_mfa, idle_timeout_minutes, break_glass_minutes FROM clinics WHERE id = $1",
+    )
+    .bind(clinic_id)
+    .fetch_optional(c)
+    .await)?
+    .ok_or(ServiceError::NotFound)
+}
+
+pub async fn update_security_settings(
+    tx: &mut Tx,
+    scope: &ClinicScope,
+    settings: &SecuritySettings,
+    now: DbTime,
+) -> Result<(), ServiceError> {
+    on_tx!(tx, c => sqlx::query(
+        "UPDATE clinics SET require_mfa = $2, idle_timeout_minutes = $3, break_glass_minutes = $4, updated_at = $5 WHERE id = $1",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(settings.require_mfa)
+    .bind(settings.idle_timeout_minutes)
+    .bind(settings.break_glass_minutes)
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn mark_deleted(tx: &mut Tx, clinic_id: Uuid, now: DbTime) -> Result<bool, ServiceError> {
+    let n = on_tx!(tx, c => sqlx::query("UPDATE clinics SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL")
+        .bind(clinic_id)
+        .bind(now)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Every clinic, for operator commands (verify-audit).
+pub async fn all(tx: &mut Tx) -> Result<Vec<(Uuid, String)>, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query_as("SELECT id, name FROM clinics ORDER BY created_at, id").fetch_all(c).await)?)
+}

@@ -2,13 +2,17 @@
 //! both backends. Functions on clinic-owned tables take a `ClinicScope` and
 //! always filter by its clinic id.
 
+pub mod access;
 pub mod appointments;
 pub mod clinics;
 pub mod invites;
 pub mod invoices;
+pub mod login_throttle;
 pub mod memberships;
+pub mod password_resets;
 pub mod patients;
 pub mod practitioners;
+pub mod security_events;
 pub mod sessions;
 pub mod users;
 

@@ -2,7 +2,10 @@
 
 use super::{auth, ClientInfo};
 use crate::{
+    audit::{self, Actor, Entry},
     crypto,
+    envelope::KeyOwner,
+    repo::sessions::Stage,
     error::ServiceError,
     mail::Email,
     repo::{self, memberships::StaffMember},
@@ -24,9 +27,8 @@ pub async fn sign_up(
 ) -> Result<auth::SignedIn, ServiceError> {
     let signup = form.parse()?;
     let (_, token) = create_clinic(services, &signup, Some(client)).await?;
-    let token = token.unwrap_or_default();
-    let context = auth::authenticate(services, &token).await?;
-    Ok(auth::SignedIn { token, context })
+    let token = token.ok_or_else(|| ServiceError::Internal("no session created".into()))?;
+    Ok(auth::SignedIn { token, stage: Stage::Full })
 }
 
 /// Creates a clinic and its owner in one transaction; with `client`, also a
@@ -40,13 +42,18 @@ pub async fn create_clinic(
     let hash = crypto::hash_password(signup.password.expose().to_owned())
         .await
         .map_err(ServiceError::Internal)?;
-    let now = DbTime::now();
+    let now = services.now();
     let mut tx = services.db.write().await?;
     let scope = repo::clinics::create(&mut tx, &signup.clinic_name, &signup.time_zone, now).await?;
+    tx.enter(&scope).await?;
+    services.keys.ensure_key(&mut tx, KeyOwner::clinic(&scope), now).await?;
     let user_id = repo::users::insert(&mut tx, &signup.email, &signup.owner_name, &hash, now).await?;
-    repo::memberships::insert(&mut tx, &scope, user_id, Role::Owner, now).await?;
+    let membership = repo::memberships::insert(&mut tx, &scope, user_id, Role::Owner, now).await?;
+    let actor = Actor { user_id: Some(user_id.as_uuid()), name: signup.owner_name.as_str().to_owned(), ip: client.and_then(|c| c.ip.clone()) };
+    audit::record(&mut tx, &scope, &actor, Entry::ok("clinic.create", "clinic", scope.clinic_id()), now).await?;
+    audit::record(&mut tx, &scope, &actor, Entry::ok("staff.add", "membership", membership).detail("owner"), now).await?;
     let token = match client {
-        Some(client) => Some(auth::start_session(services, &mut tx, user_id, scope.clinic_id(), client).await?),
+        Some(client) => Some(auth::start_session(services, &mut tx, user_id, scope.clinic_id(), Stage::Full, client).await?),
         None => None,
     };
     tx.commit().await?;
@@ -74,15 +81,15 @@ pub async fn invite(services: &Services, ctx: &AuthContext, form: &InviteForm) -
     require_manager(ctx)?;
     let invite = form.parse()?;
     let token = crypto::random_token();
-    let now = DbTime::now();
+    let now = services.now();
     let ttl = chrono::Duration::from_std(services.auth.invite_ttl).unwrap_or(chrono::Duration::days(7));
-    let mut tx = services.db.write().await?;
+    let mut tx = services.db.write_in(&ctx.scope).await?;
     if let Some(user) = repo::users::find_by_email(&mut tx, &invite.email).await? {
         if repo::memberships::is_member(&mut tx, &ctx.scope, UserId::from_uuid(user.id)).await? {
             return Err(ServiceError::field("email", "This person is already a member of this clinic."));
         }
     }
-    repo::invites::insert(
+    let invite_id = repo::invites::insert(
         &mut tx,
         &ctx.scope,
         &invite.email,
@@ -93,6 +100,8 @@ pub async fn invite(services: &Services, ctx: &AuthContext, form: &InviteForm) -
         DbTime::from(now.0 + ttl),
     )
     .await?;
+    let entry = Entry::ok("staff.invite", "invite", invite_id).detail(format!("{} as {}", invite.email, invite.role.as_str()));
+    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
     tx.commit().await?;
 
     let link = format!("{}/invite/{token}", services.public_url.trim_end_matches('/'));
@@ -138,11 +147,13 @@ const INVITE_GONE: &str =
 
 /// What the invite page shows before the person accepts.
 pub async fn invite_details(services: &Services, token: &str) -> Result<InviteDetails, ServiceError> {
+    let hash = crypto::token_hash(token);
     let mut tx = services.db.read().await?;
-    let invite = repo::invites::find_by_token_hash(&mut tx, &crypto::token_hash(token))
+    tx.with_invite_token(&hash).await?;
+    let invite = repo::invites::find_by_token_hash(&mut tx, &hash)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    if invite.accepted || DbTime::now() >= invite.expires_at {
+    if invite.accepted || services.now() >= invite.expires_at {
         return Err(ServiceError::field("token", INVITE_GONE));
     }
     let email = EmailAddress::parse(&invite.email).map_err(|_| ServiceError::NotFound)?;
@@ -189,12 +200,14 @@ pub async fn accept_invite(
         }
     };
 
-    let now = DbTime::now();
+    let now = services.now();
     let mut tx = services.db.write().await?;
+    tx.with_invite_token(&token_hash).await?;
     let invite = repo::invites::find_by_token_hash(&mut tx, &token_hash)
         .await?
         .ok_or_else(|| ServiceError::field("token", INVITE_GONE))?;
     let scope = ClinicScope::new(invite.clinic_id);
+    tx.enter(&scope).await?;
     if !repo::invites::mark_accepted(&mut tx, &scope, invite.id, now).await? || now >= invite.expires_at {
         return Err(ServiceError::field("token", INVITE_GONE));
     }
@@ -203,11 +216,23 @@ pub async fn accept_invite(
         (None, Some(hash), Some(name)) => repo::users::insert(&mut tx, &email, &name, &hash, now).await?,
         _ => return Err(ServiceError::Internal("inconsistent invite acceptance".into())),
     };
-    repo::memberships::insert(&mut tx, &scope, user_id, invite.role, now).await?;
-    let token = auth::start_session(services, &mut tx, user_id, invite.clinic_id, client).await?;
+    let membership = repo::memberships::insert(&mut tx, &scope, user_id, invite.role, now).await?;
+    let actor = Actor { user_id: Some(user_id.as_uuid()), name: email.to_string(), ip: client.ip.clone() };
+    let entry = Entry::ok("staff.add", "membership", membership).detail(format!("accepted invitation as {}", invite.role.as_str()));
+    audit::record(&mut tx, &scope, &actor, entry, now).await?;
+    // A clinic that requires MFA gets staff who have set it up.
+    let credentials = repo::users::credentials(&mut tx, user_id.as_uuid()).await?;
+    let settings = repo::clinics::security_settings(&mut tx, invite.clinic_id.as_uuid()).await?;
+    let stage = if credentials.mfa_enabled() {
+        Stage::Mfa
+    } else if settings.require_mfa {
+        Stage::Enrol
+    } else {
+        Stage::Full
+    };
+    let token = auth::start_session(services, &mut tx, user_id, invite.clinic_id, stage, client).await?;
     tx.commit().await?;
-    let context = auth::authenticate(services, &token).await?;
-    Ok(auth::SignedIn { token, context })
+    Ok(auth::SignedIn { token, stage })
 }
 
 #[derive(Debug, Clone)]
@@ -222,7 +247,7 @@ pub struct ClinicProfileView {
 }
 
 pub async fn clinic_profile(services: &Services, ctx: &AuthContext) -> Result<ClinicProfileView, ServiceError> {
-    let mut tx = services.db.read().await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
     let row = repo::clinics::get(&mut tx, &ctx.scope).await?;
     Ok(ClinicProfileView {
         id: ClinicId::from_uuid(row.id),
@@ -242,8 +267,10 @@ pub async fn update_clinic_profile(
 ) -> Result<ClinicProfileView, ServiceError> {
     require_manager(ctx)?;
     let profile = form.parse()?;
-    let mut tx = services.db.write().await?;
-    repo::clinics::update_profile(&mut tx, &ctx.scope, &profile, DbTime::now()).await?;
+    let now = services.now();
+    let mut tx = services.db.write_in(&ctx.scope).await?;
+    repo::clinics::update_profile(&mut tx, &ctx.scope, &profile, now).await?;
+    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::ok("clinic.profile_update", "clinic", ctx.scope.clinic_id()), now).await?;
     tx.commit().await?;
     clinic_profile(services, ctx).await
 }
@@ -256,10 +283,10 @@ pub struct PendingInviteView {
 }
 
 pub async fn staff(services: &Services, ctx: &AuthContext) -> Result<(Vec<StaffMember>, Vec<PendingInviteView>), ServiceError> {
-    let mut tx = services.db.read().await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
     let staff = repo::memberships::list_staff(&mut tx, &ctx.scope).await?;
     let pending = if ctx.role.manages_clinic() {
-        repo::invites::list_pending(&mut tx, &ctx.scope, DbTime::now())
+        repo::invites::list_pending(&mut tx, &ctx.scope, services.now())
             .await?
             .into_iter()
             .map(|p| PendingInviteView { email: p.email, role: p.role, expires_at: p.expires_at.0 })
@@ -268,4 +295,26 @@ pub async fn staff(services: &Services, ctx: &AuthContext) -> Result<(Vec<StaffM
         Vec::new()
     };
     Ok((staff, pending))
+}
+
+/// The clinics the signed-in user can switch to.
+pub async fn clinics_of(services: &Services, ctx: &AuthContext) -> Result<Vec<(uuid::Uuid, String, Role)>, ServiceError> {
+    let mut tx = services.db.read().await?;
+    tx.as_user(ctx.user_id.as_uuid()).await?;
+    repo::memberships::clinics_of_user(&mut tx, ctx.user_id.as_uuid()).await
+}
+
+pub async fn my_security_events(services: &Services, ctx: &AuthContext) -> Result<Vec<repo::security_events::EventRow>, ServiceError> {
+    let mut tx = services.db.read().await?;
+    repo::security_events::for_user(&mut tx, ctx.user_id.as_uuid(), 100).await
+}
+
+/// The clinic's security events (managers only; the refusal is audited).
+pub async fn clinic_security_events(services: &Services, ctx: &AuthContext) -> Result<Vec<repo::security_events::EventRow>, ServiceError> {
+    if !ctx.can(ambula_domain::Permission::ViewAudit) {
+        audit::record_denial(services, ctx, "security_events.read", "clinic", &ctx.scope.clinic_id().to_string(), None).await?;
+        return Err(ServiceError::Forbidden);
+    }
+    let mut tx = services.db.read_in(&ctx.scope).await?;
+    repo::security_events::for_clinic(&mut tx, &ctx.scope, 200).await
 }

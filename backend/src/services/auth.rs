@@ -1,23 +1,31 @@
-//! Sign-in, sign-out and session resolution.
+//! Sign-in (password, then MFA), sessions, sign-out, password change and
+//! reset.
 
 use super::ClientInfo;
 use crate::{
-    crypto,
+    crypto, envelope::{Field, KeyOwner},
     db::Tx,
     error::ServiceError,
-    repo::{self, sessions::NewSession},
+    mail::Email,
+    repo::{self, login_throttle::Throttle, sessions::{NewSession, SessionRow, Stage}},
     scope::{AuthContext, ClinicScope},
     time::DbTime,
-    Services,
+    totp, Services,
 };
-use ambula_domain::{accounts::LoginForm, ClinicId, EmailAddress, MembershipId, UserId};
+use ambula_domain::{
+    accounts::LoginForm,
+    security::{ChangePasswordForm, MfaCodeForm, ResetPasswordForm, ResetRequestForm},
+    ClinicId, EmailAddress, UserId,
+};
 use chrono::Duration;
+use uuid::Uuid;
 
-/// A signed-in session: the token goes into the cookie, the context to the page.
+/// A new session: the token goes into the cookie; the stage says whether
+/// the person is signed in or must still complete MFA.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub token: String,
-    pub context: AuthContext,
+    pub stage: Stage,
 }
 
 const WRONG_CREDENTIALS: &str = "The email or password is not right. Check both and try again.";
@@ -26,19 +34,23 @@ fn duration(d: std::time::Duration) -> Duration {
     Duration::from_std(d).unwrap_or(Duration::hours(12))
 }
 
-/// Creates a session for `user_id` in `clinic_id` inside `tx`. A fresh random
-/// token every time: sign-in never reuses a token the browser already had,
-/// so a planted session id is worthless (session fixation).
+/// Creates a session inside `tx`. A fresh random token every time: sign-in
+/// and every privilege change issue a new one, so a planted or stolen
+/// pre-MFA token is worthless afterwards (session fixation).
 pub(crate) async fn start_session(
     services: &Services,
     tx: &mut Tx,
     user_id: UserId,
     clinic_id: ClinicId,
+    stage: Stage,
     client: &ClientInfo,
 ) -> Result<String, ServiceError> {
     let token = crypto::random_token();
-    let now = DbTime::now();
-    let expires_at = DbTime::from(now.0 + duration(services.auth.absolute_timeout));
+    let now = services.now();
+    let lifetime = match stage {
+        Stage::Full => services.auth.absolute_timeout,
+        Stage::Mfa | Stage::Enrol => services.auth.mfa_step_ttl,
+    };
     let user_agent = client.user_agent();
     repo::sessions::insert(
         tx,
@@ -46,8 +58,9 @@ pub(crate) async fn start_session(
             token_hash: &crypto::token_hash(&token),
             user_id,
             clinic_id,
+            stage,
             now,
-            expires_at,
+            expires_at: DbTime::from(now.0 + duration(lifetime)),
             ip: client.ip(),
             user_agent: user_agent.as_deref(),
         },
@@ -56,40 +69,140 @@ pub(crate) async fn start_session(
     Ok(token)
 }
 
+fn throttle_key(kind: &str, subject: &str) -> String {
+    crypto::token_hash(&format!("{kind}:{}", subject.to_lowercase()))
+}
+
+/// If attempts for this key are paused, how long for.
+fn blocked(throttle: &Option<Throttle>, now: DbTime) -> Option<Duration> {
+    let until = throttle.as_ref()?.locked_until?;
+    (until > now).then(|| until.0 - now.0)
+}
+
+/// Counts one failure: after `backoff_after` failures each further attempt
+/// waits 1, 2, 4… seconds; at `lock_after` the key is locked for
+/// `lock_duration`. Failures are forgotten an hour after the first. Returns
+/// the new state and whether this failure caused a lock.
+fn count_failure(services: &Services, throttle: Option<Throttle>, now: DbTime) -> (Throttle, bool) {
+    let settings = &services.auth;
+    let mut t = match throttle {
+        Some(t) if now.0 - t.window_start.0 < Duration::hours(1) => t,
+        _ => Throttle { failures: 0, window_start: now, locked_until: None },
+    };
+    t.failures += 1;
+    let failures = t.failures as u32;
+    let mut locked = false;
+    if failures >= settings.lock_after {
+        t.locked_until = Some(DbTime::from(now.0 + duration(settings.lock_duration)));
+        locked = failures == settings.lock_after;
+    } else if failures >= settings.backoff_after {
+        let wait = 1i64 << (failures - settings.backoff_after).min(10);
+        t.locked_until = Some(DbTime::from(now.0 + Duration::seconds(wait)));
+    }
+    (t, locked)
+}
+
+fn wait_message(wait: Duration) -> String {
+    let minutes = (wait.num_seconds() + 59) / 60;
+    if wait.num_seconds() < 60 {
+        format!(
+            "Too many attempts. Wait {} second{} and try again.",
+            wait.num_seconds().max(1),
+            if wait.num_seconds() > 1 { "s" } else { "" }
+        )
+    } else {
+        format!("Too many attempts. Try again in {minutes} minutes, or reset your password.")
+    }
+}
+
+fn rate_limit(services: &Services, client: &ClientInfo) -> Result<(), ServiceError> {
+    if services.ip_throttle.allow(&services.clock, client.ip(), services.auth.attempts_per_ip_per_minute) {
+        Ok(())
+    } else {
+        Err(ServiceError::RateLimited)
+    }
+}
+
 pub async fn login(
     services: &Services,
     form: &LoginForm,
     client: &ClientInfo,
     previous_token: Option<&str>,
 ) -> Result<SignedIn, ServiceError> {
+    rate_limit(services, client)?;
     let login = form.parse()?;
+    let key = throttle_key("login", login.email.as_str());
     let mut tx = services.db.read().await?;
     let user = repo::users::find_by_email(&mut tx, &login.email).await?;
+    let throttle = repo::login_throttle::get(&mut tx, &key).await?;
     drop(tx);
-    // Always run the hash, also for unknown emails: same answer, same time.
-    let ok = crypto::verify_password(login.password, user.as_ref().map(|u| u.password_hash.clone()))
+    // Always run the hash, also for unknown emails and locked keys: the same
+    // answer in the same time, whatever the case.
+    let ok = crypto::verify_password(login.password.clone(), user.as_ref().map(|u| u.password_hash.clone()))
         .await
         .map_err(ServiceError::Internal)?;
+    let now = services.now();
+    if let Some(wait) = blocked(&throttle, now) {
+        return Err(ServiceError::field("password", wait_message(wait)));
+    }
     let user = match user {
         Some(user) if ok => user,
-        _ => return Err(ServiceError::field("password", WRONG_CREDENTIALS)),
+        user => {
+            let (next, locked) = count_failure(services, throttle, now);
+            let mut tx = services.db.write().await?;
+            repo::login_throttle::put(&mut tx, &key, &next).await?;
+            if let Some(user) = &user {
+                repo::security_events::record(&mut tx, Some(user.id), None, "sign_in_failed", client, None, now).await?;
+                if locked {
+                    repo::security_events::record(&mut tx, Some(user.id), None, "locked_out", client, None, now).await?;
+                }
+            }
+            tx.commit().await?;
+            if locked {
+                tracing::warn!("sign-in locked after repeated failures");
+            }
+            return Err(ServiceError::field("password", WRONG_CREDENTIALS));
+        }
     };
-    let user_id = UserId::from_uuid(user.id);
+
+    // Parameters changed since this hash was made: store a new one now that
+    // we have the password (OWASP: rehash on login).
+    let rehash = if crypto::needs_rehash(&user.password_hash) {
+        Some(crypto::hash_password(login.password.clone()).await.map_err(ServiceError::Internal)?)
+    } else {
+        None
+    };
 
     let mut tx = services.db.write().await?;
+    repo::login_throttle::clear(&mut tx, &key).await?;
+    if let Some(hash) = &rehash {
+        repo::users::set_password_hash(&mut tx, user.id, hash, now, false).await?;
+    }
     if let Some(previous) = previous_token {
         repo::sessions::delete(&mut tx, &crypto::token_hash(previous)).await?;
     }
+    tx.as_user(user.id).await?;
+    let user_id = UserId::from_uuid(user.id);
     let Some(clinic_id) = repo::memberships::first_active_clinic(&mut tx, user_id).await? else {
         return Err(ServiceError::field(
             "email",
             "Your access has been switched off. Ask your clinic's administrator.",
         ));
     };
-    let token = start_session(services, &mut tx, user_id, clinic_id, client).await?;
+    let credentials = repo::users::credentials(&mut tx, user.id).await?;
+    let settings = repo::clinics::security_settings(&mut tx, clinic_id.as_uuid()).await?;
+    let stage = if credentials.mfa_enabled() {
+        Stage::Mfa
+    } else if settings.require_mfa {
+        Stage::Enrol
+    } else {
+        Stage::Full
+    };
+    let token = start_session(services, &mut tx, user_id, clinic_id, stage, client).await?;
+    let kind = if stage == Stage::Full { "sign_in" } else { "password_accepted" };
+    repo::security_events::record(&mut tx, Some(user.id), Some(clinic_id.as_uuid()), kind, client, None, now).await?;
     tx.commit().await?;
-    let context = authenticate(services, &token).await?;
-    Ok(SignedIn { token, context })
+    Ok(SignedIn { token, stage })
 }
 
 pub async fn logout(services: &Services, token: &str) -> Result<(), ServiceError> {
@@ -99,9 +212,9 @@ pub async fn logout(services: &Services, token: &str) -> Result<(), ServiceError
     Ok(())
 }
 
-/// Resolves a session token to who is asking. Expired (idle or absolute)
-/// and deactivated sessions are deleted and refused.
-pub async fn authenticate(services: &Services, token: &str) -> Result<AuthContext, ServiceError> {
+/// A session that exists and has not expired (idle, absolute, or an
+/// unfinished MFA step that took too long). Expired ones are deleted.
+async fn live_session(services: &Services, token: &str) -> Result<(String, SessionRow), ServiceError> {
     if token.is_empty() || token.len() > 128 {
         return Err(ServiceError::Unauthenticated);
     }
@@ -112,16 +225,38 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<AuthContex
     let Some(row) = row else {
         return Err(ServiceError::Unauthenticated);
     };
-    let now = DbTime::now();
-    let idle_deadline = row.last_seen_at.0 + duration(services.auth.idle_timeout);
-    if now >= row.expires_at || now.0 >= idle_deadline || !row.active {
+    let now = services.now();
+    // The clinic's setting, under the server-wide ceiling.
+    let idle = Duration::minutes(i64::from(row.idle_timeout_minutes.clamp(2, 60))).min(duration(services.auth.idle_timeout));
+    if now >= row.expires_at || now.0 >= row.last_seen_at.0 + idle {
         let mut tx = services.db.write().await?;
         repo::sessions::delete(&mut tx, &hash).await?;
         tx.commit().await?;
         return Err(ServiceError::Unauthenticated);
     }
-    // Record activity at most once a minute: enough for a 15-minute idle
-    // timeout, and it spares a write on every request.
+    Ok((hash, row))
+}
+
+/// Resolves a session token to who is asking. Only fully signed-in
+/// sessions count; a password-only session (MFA pending) is refused here.
+pub async fn authenticate(services: &Services, token: &str) -> Result<AuthContext, ServiceError> {
+    let (hash, row) = live_session(services, token).await?;
+    if row.stage != Stage::Full {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let scope = ClinicScope::new(ClinicId::from_uuid(row.clinic_id));
+    let mut tx = services.db.read_in(&scope).await?;
+    let membership = repo::memberships::find_for_user(&mut tx, &scope, row.user_id).await?;
+    drop(tx);
+    let Some((membership_id, role, true)) = membership else {
+        let mut tx = services.db.write().await?;
+        repo::sessions::delete(&mut tx, &hash).await?;
+        tx.commit().await?;
+        return Err(ServiceError::Unauthenticated);
+    };
+    // Record activity at most once a minute: enough for the idle timeout,
+    // and it spares a write on every request.
+    let now = services.now();
     if now.0 - row.last_seen_at.0 > Duration::seconds(60) {
         let mut tx = services.db.write().await?;
         repo::sessions::touch(&mut tx, &hash, now).await?;
@@ -132,9 +267,246 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<AuthContex
         user_name: row.user_name,
         email: EmailAddress::parse(&row.email)
             .map_err(|_| ServiceError::Internal("stored email does not parse".into()))?,
-        membership_id: MembershipId::from_uuid(row.membership_id),
-        role: repo::role_from_db(&row.role)?,
+        membership_id,
+        role,
         clinic_name: row.clinic_name,
-        scope: ClinicScope::new(ClinicId::from_uuid(row.clinic_id)),
+        scope,
+        session: row.handle,
+        idle_timeout_minutes: row.idle_timeout_minutes.clamp(2, 60) as u32,
+        mfa_enabled: row.mfa_enabled,
+        client: ClientInfo::default(),
     })
+}
+
+/// "Stay signed in": records activity now.
+pub async fn keep_alive(services: &Services, token: &str) -> Result<(), ServiceError> {
+    let (hash, row) = live_session(services, token).await?;
+    if row.stage != Stage::Full {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let mut tx = services.db.write().await?;
+    repo::sessions::touch(&mut tx, &hash, services.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A session that has passed the password but not yet MFA.
+#[derive(Debug, Clone)]
+pub struct PendingSession {
+    pub user_id: Uuid,
+    pub email: String,
+    pub clinic_id: Uuid,
+    pub clinic_name: String,
+    pub stage: Stage,
+}
+
+pub async fn pending(services: &Services, token: &str) -> Result<PendingSession, ServiceError> {
+    let (_, row) = live_session(services, token).await?;
+    Ok(PendingSession {
+        user_id: row.user_id,
+        email: row.email,
+        clinic_id: row.clinic_id,
+        clinic_name: row.clinic_name,
+        stage: row.stage,
+    })
+}
+
+/// Replaces the session behind `old_token` with a new, fully signed-in one
+/// (MFA completed, clinic switched, password changed): a new token at every
+/// privilege change.
+pub(crate) async fn reissue(
+    services: &Services,
+    tx: &mut Tx,
+    old_token: &str,
+    user_id: Uuid,
+    clinic_id: Uuid,
+    client: &ClientInfo,
+) -> Result<String, ServiceError> {
+    repo::sessions::delete(tx, &crypto::token_hash(old_token)).await?;
+    start_session(services, tx, UserId::from_uuid(user_id), ClinicId::from_uuid(clinic_id), Stage::Full, client).await
+}
+
+pub(crate) fn recovery_code_hash(user_id: Uuid, code: &str) -> String {
+    let normalized: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
+    crypto::token_hash(&format!("ambula-recovery|{user_id}|{normalized}"))
+}
+
+/// Reads and decrypts the user's TOTP secret.
+pub(crate) async fn mfa_secret(services: &Services, tx: &mut Tx, user_id: Uuid, column: &'static str, sealed: &[u8]) -> Result<Vec<u8>, ServiceError> {
+    let row = user_id.to_string();
+    let plain = services
+        .keys
+        .decrypt(tx, KeyOwner::System, Field { table: "users", column, row: &row }, sealed)
+        .await?;
+    Ok(plain.to_vec())
+}
+
+/// Second step of sign-in: a TOTP code (never the same one twice) or an
+/// unused recovery code. Success issues a new, fully signed-in session.
+pub async fn verify_mfa(services: &Services, token: &str, form: &MfaCodeForm, client: &ClientInfo) -> Result<SignedIn, ServiceError> {
+    rate_limit(services, client)?;
+    let session = pending(services, token).await?;
+    if session.stage != Stage::Mfa {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let code = form.parse()?;
+    let key = throttle_key("mfa", &session.user_id.to_string());
+    let now = services.now();
+    let mut tx = services.db.write().await?;
+    let throttle = repo::login_throttle::get(&mut tx, &key).await?;
+    if let Some(wait) = blocked(&throttle, now) {
+        return Err(ServiceError::field("code", wait_message(wait)));
+    }
+    let credentials = repo::users::credentials(&mut tx, session.user_id).await?;
+    let Some(sealed) = credentials.mfa_secret.as_deref() else {
+        return Err(ServiceError::Unauthenticated);
+    };
+    let accepted = if code.is_recovery_code() {
+        repo::users::use_recovery_code(&mut tx, session.user_id, &recovery_code_hash(session.user_id, code.as_str()), now)
+            .await?
+            .then_some("sign_in_recovery_code")
+    } else {
+        let secret = mfa_secret(services, &mut tx, session.user_id, "mfa_secret", sealed).await?;
+        match totp::verify(&secret, code.as_str(), now.0.timestamp(), credentials.mfa_last_step) {
+            Some(step) => repo::users::advance_mfa_step(&mut tx, session.user_id, step).await?.then_some("sign_in"),
+            None => None,
+        }
+    };
+    let Some(kind) = accepted else {
+        let (next, locked) = count_failure(services, throttle, now);
+        repo::login_throttle::put(&mut tx, &key, &next).await?;
+        repo::security_events::record(&mut tx, Some(session.user_id), Some(session.clinic_id), "mfa_failed", client, None, now).await?;
+        if locked {
+            repo::security_events::record(&mut tx, Some(session.user_id), Some(session.clinic_id), "locked_out", client, Some("MFA"), now).await?;
+        }
+        tx.commit().await?;
+        return Err(ServiceError::field("code", "That code is not right, or it has been used already. Enter the current code from your app."));
+    };
+    repo::login_throttle::clear(&mut tx, &key).await?;
+    let token = reissue(services, &mut tx, token, session.user_id, session.clinic_id, client).await?;
+    repo::security_events::record(&mut tx, Some(session.user_id), Some(session.clinic_id), kind, client, None, now).await?;
+    tx.commit().await?;
+    Ok(SignedIn { token, stage: Stage::Full })
+}
+
+/// Ends every session of the signed-in user, this one included.
+pub async fn sign_out_everywhere(services: &Services, ctx: &AuthContext) -> Result<u64, ServiceError> {
+    let mut tx = services.db.write().await?;
+    let n = repo::sessions::delete_for_user(&mut tx, ctx.user_id.as_uuid(), None).await?;
+    repo::security_events::record(&mut tx, Some(ctx.user_id.as_uuid()), Some(ctx.scope.clinic_id().as_uuid()), "signed_out_everywhere", &ctx.client, None, services.now()).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+pub async fn sessions(services: &Services, ctx: &AuthContext) -> Result<Vec<repo::sessions::ActiveSession>, ServiceError> {
+    let mut tx = services.db.read().await?;
+    repo::sessions::list_for_user(&mut tx, ctx.user_id.as_uuid(), services.now()).await
+}
+
+/// Ends one of the user's own sessions; someone else's handle is 404.
+pub async fn revoke_session(services: &Services, ctx: &AuthContext, handle: Uuid) -> Result<(), ServiceError> {
+    let mut tx = services.db.write().await?;
+    if !repo::sessions::delete_by_handle(&mut tx, ctx.user_id.as_uuid(), handle).await? {
+        return Err(ServiceError::NotFound);
+    }
+    repo::security_events::record(&mut tx, Some(ctx.user_id.as_uuid()), Some(ctx.scope.clinic_id().as_uuid()), "session_revoked", &ctx.client, None, services.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves the session to another clinic the user belongs to (a new token).
+pub async fn switch_clinic(services: &Services, ctx: &AuthContext, token: &str, clinic: Uuid) -> Result<SignedIn, ServiceError> {
+    let scope = ClinicScope::new(ClinicId::from_uuid(clinic));
+    let mut tx = services.db.write_in(&scope).await?;
+    match repo::memberships::find_for_user(&mut tx, &scope, ctx.user_id.as_uuid()).await? {
+        Some((_, _, true)) => {}
+        _ => return Err(ServiceError::NotFound),
+    }
+    let settings = repo::clinics::security_settings(&mut tx, clinic).await?;
+    let stage = if settings.require_mfa && !ctx.mfa_enabled { Stage::Enrol } else { Stage::Full };
+    repo::sessions::delete(&mut tx, &crypto::token_hash(token)).await?;
+    let token = start_session(services, &mut tx, ctx.user_id, ClinicId::from_uuid(clinic), stage, &ctx.client).await?;
+    repo::security_events::record(&mut tx, Some(ctx.user_id.as_uuid()), Some(clinic), "clinic_switched", &ctx.client, Some(&ctx.clinic_name), services.now()).await?;
+    tx.commit().await?;
+    Ok(SignedIn { token, stage })
+}
+
+/// Changes the password (the current one is required), ends every other
+/// session and reissues this one.
+pub async fn change_password(services: &Services, ctx: &AuthContext, form: &ChangePasswordForm) -> Result<SignedIn, ServiceError> {
+    rate_limit(services, &ctx.client)?;
+    let change = form.parse()?;
+    let mut tx = services.db.read().await?;
+    let credentials = repo::users::credentials(&mut tx, ctx.user_id.as_uuid()).await?;
+    drop(tx);
+    if !crypto::verify_password(change.current.clone(), Some(credentials.password_hash)).await.map_err(ServiceError::Internal)? {
+        return Err(ServiceError::field("current_password", "That is not your current password."));
+    }
+    let hash = crypto::hash_password(change.new.expose().to_owned()).await.map_err(ServiceError::Internal)?;
+    let now = services.now();
+    let user = ctx.user_id.as_uuid();
+    let mut tx = services.db.write().await?;
+    repo::users::set_password_hash(&mut tx, user, &hash, now, true).await?;
+    repo::sessions::delete_for_user(&mut tx, user, None).await?;
+    let token = start_session(services, &mut tx, ctx.user_id, ctx.scope.clinic_id(), Stage::Full, &ctx.client).await?;
+    repo::security_events::record(&mut tx, Some(user), Some(ctx.scope.clinic_id().as_uuid()), "password_changed", &ctx.client, None, now).await?;
+    tx.commit().await?;
+    Ok(SignedIn { token, stage: Stage::Full })
+}
+
+/// Emails a single-use reset link if the address has an account. The answer
+/// is the same either way: the form must not reveal who has an account.
+pub async fn request_password_reset(services: &Services, form: &ResetRequestForm, client: &ClientInfo) -> Result<(), ServiceError> {
+    rate_limit(services, client)?;
+    let email = form.parse()?;
+    let mut tx = services.db.read().await?;
+    let user = repo::users::find_by_email(&mut tx, &email).await?;
+    drop(tx);
+    let Some(user) = user else {
+        return Ok(());
+    };
+    let token = crypto::random_token();
+    let now = services.now();
+    let mut tx = services.db.write().await?;
+    repo::password_resets::insert(&mut tx, &crypto::token_hash(&token), user.id, now, DbTime::from(now.0 + duration(services.auth.reset_ttl))).await?;
+    repo::security_events::record(&mut tx, Some(user.id), None, "password_reset_requested", client, None, now).await?;
+    tx.commit().await?;
+    let link = format!("{}/reset-password/{token}", services.public_url.trim_end_matches('/'));
+    let minutes = services.auth.reset_ttl.as_secs() / 60;
+    if let Err(error) = services
+        .mailer
+        .send(Email {
+            to: user.email.clone(),
+            subject: "Reset your Ambula password".into(),
+            body: format!(
+                "Someone (hopefully you) asked to reset the password of your Ambula account.\n\n\
+                 Choose a new password here. The link works once and expires in {minutes} minutes:\n{link}\n\n\
+                 If you did not ask for this, ignore this email: your password stays as it is.\n"
+            ),
+        })
+        .await
+    {
+        tracing::warn!(%error, "password reset email could not be sent");
+    }
+    Ok(())
+}
+
+/// Sets a new password from a reset link: the link is used up, every
+/// session ends, and the sign-in lock on the address is lifted.
+pub async fn reset_password(services: &Services, form: &ResetPasswordForm, client: &ClientInfo) -> Result<(), ServiceError> {
+    rate_limit(services, client)?;
+    let reset = form.parse()?;
+    let hash = crypto::hash_password(reset.password.expose().to_owned()).await.map_err(ServiceError::Internal)?;
+    let now = services.now();
+    let mut tx = services.db.write().await?;
+    let Some(user_id) = repo::password_resets::consume(&mut tx, &crypto::token_hash(&reset.token), now).await? else {
+        return Err(ServiceError::field("password", "This reset link has expired or was already used. Ask for a new one."));
+    };
+    repo::users::set_password_hash(&mut tx, user_id, &hash, now, true).await?;
+    repo::sessions::delete_for_user(&mut tx, user_id, None).await?;
+    let credentials = repo::users::credentials(&mut tx, user_id).await?;
+    repo::login_throttle::clear(&mut tx, &throttle_key("login", &credentials.email)).await?;
+    repo::security_events::record(&mut tx, Some(user_id), None, "password_reset", client, None, now).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -16,12 +16,12 @@ pub struct DashboardFigures {
 
 /// "Today" is the clinic's today, in its time zone, not the server's.
 pub async fn figures(services: &Services, ctx: &AuthContext) -> Result<DashboardFigures, ServiceError> {
-    let mut tx = services.db.read().await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
     let clinic = repo::clinics::get(&mut tx, &ctx.scope).await?;
     let tz = TimeZoneName::parse(&clinic.time_zone)
         .map(|t| t.tz())
         .unwrap_or(chrono_tz::UTC);
-    let local_today = Utc::now().with_timezone(&tz).date_naive();
+    let local_today = services.now().0.with_timezone(&tz).date_naive();
     let start = local_day_start(&tz, local_today);
     let end = local_day_start(&tz, local_today.succ_opt().unwrap_or(local_today));
     Ok(DashboardFigures {

@@ -76,8 +76,8 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
     .parse()?;
     let (scope, _) = create_clinic(services, &signup, None).await?;
     let hash = crypto::hash_password(DEMO_PASSWORD.into()).await.map_err(ServiceError::Internal)?;
-    let now = DbTime::now();
-    let mut tx = services.db.write().await?;
+    let now = services.now();
+    let mut tx = services.db.write_in(&scope).await?;
 
     let colours = ["#1d4ed8", "#047857", "#b45309"];
     let mut practitioners = Vec::new();

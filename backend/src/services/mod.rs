@@ -2,9 +2,14 @@
 //! domain types, checks permission, and runs its queries in one transaction.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
 pub mod demo;
+pub mod mfa;
+pub mod patients;
+pub mod staff;
 
 /// Where a request came from, recorded with sessions (and, with the trust
 /// layer, with every audit entry).
@@ -15,12 +20,12 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    pub(crate) fn ip(&self) -> Option<&str> {
+    pub fn ip(&self) -> Option<&str> {
         self.ip.as_deref()
     }
 
     /// User agents are attacker-controlled and can be huge; keep a prefix.
-    pub(crate) fn user_agent(&self) -> Option<String> {
+    pub fn user_agent(&self) -> Option<String> {
         self.user_agent.as_ref().map(|ua| ua.chars().take(256).collect())
     }
 }
