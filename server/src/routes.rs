@@ -64,6 +64,7 @@ pub fn router(config: &Config, services: Services) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route(AUDIT_CSV, get(audit_csv))
         .route(
             "/api/{*fn_name}",
             post({
@@ -94,6 +95,51 @@ pub fn router(config: &Config, services: Services) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
+}
+
+/// Routes outside the server functions that serve clinic data. The
+/// authorization matrix test (server/tests/authz.rs) enumerates these and
+/// the registered server functions; a route missing from it fails the test.
+pub const AUDIT_CSV: &str = "/api/audit.csv";
+pub const DATA_ROUTES: &[(&str, &str)] = &[("GET", AUDIT_CSV)];
+
+/// The audit trail as CSV, with the viewer's filters as query parameters.
+/// A plain GET so the browser downloads it; it changes nothing but the
+/// audit trail, which records the export.
+async fn audit_csv(
+    State(state): State<AppState>,
+    context: Option<axum::Extension<ambula_backend::AuthContext>>,
+    query: Result<axum::extract::Query<ambula_domain::security::AuditFilterForm>, axum::extract::rejection::QueryRejection>,
+) -> axum::response::Response {
+    use ambula_backend::ServiceError;
+    let Some(axum::Extension(ctx)) = context else {
+        return (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response();
+    };
+    let Ok(axum::extract::Query(form)) = query else {
+        return (StatusCode::BAD_REQUEST, "The filters could not be read.").into_response();
+    };
+    match ambula_backend::services::audit_log::export_csv(&state.services, &ctx, &form).await {
+        Ok(csv) => {
+            let today = state.services.now().0.format("%Y-%m-%d");
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"audit-{today}.csv\"")),
+                ],
+                csv,
+            )
+                .into_response()
+        }
+        Err(ServiceError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors.to_string()).into_response(),
+        Err(ServiceError::Unauthenticated) => StatusCode::UNAUTHORIZED.into_response(),
+        Err(ServiceError::Forbidden) | Err(ServiceError::Restricted) => StatusCode::FORBIDDEN.into_response(),
+        Err(ServiceError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(ServiceError::RateLimited) => StatusCode::TOO_MANY_REQUESTS.into_response(),
+        Err(ServiceError::Internal(detail)) => {
+            tracing::error!(%detail, "audit export failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// Liveness: the process is up and serving.

@@ -272,7 +272,9 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<AuthContex
         clinic_name: row.clinic_name,
         scope,
         session: row.handle,
-        idle_timeout_minutes: row.idle_timeout_minutes.clamp(2, 60) as u32,
+        // What actually applies: the clinic's setting under the server's ceiling.
+        idle_timeout_minutes: (row.idle_timeout_minutes.clamp(2, 60) as u32)
+            .min((services.auth.idle_timeout.as_secs() / 60).max(1) as u32),
         mfa_enabled: row.mfa_enabled,
         client: ClientInfo::default(),
     })
