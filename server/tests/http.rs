@@ -20,6 +20,11 @@ ambula_testkit::on_both_backends!(
     sign_in_rotates_a_planted_session,
     invite_by_email_over_smtp_and_join,
     only_managers_can_invite,
+    pages_carry_a_nonce_csp_and_everything_else_a_strict_one,
+    hostile_bodies_are_refused_without_harm,
+    smuggled_clinic_and_role_fields_are_refused,
+    sign_in_is_rate_limited_per_ip,
+    session_cookie_flags,
 );
 
 struct TestApp {
@@ -40,6 +45,7 @@ where
         ("DATABASE_URL", db.url.clone()),
         ("AMBULA_SMTP_URL", smtp.url()),
         ("AMBULA_MAX_BODY_BYTES", "16384".to_owned()),
+        ("AMBULA_MASTER_KEY", ambula_backend::MasterKey::generate().encode()),
     ]);
     let config = Config::from_sources(FileConfig::default(), |k| env.get(k).cloned()).unwrap();
     let services = server::services(&config, db.db.clone()).unwrap();
@@ -342,4 +348,97 @@ async fn only_managers_can_invite(app: TestApp) {
         .post_form("/api/update_clinic_profile", &[("name", "Mine now"), ("time_zone", "UTC"), ("phone", ""), ("email", ""), ("address", "")], Some(&desk))
         .await;
     assert_eq!(edit.status(), StatusCode::FORBIDDEN);
+}
+
+// 24. A fresh nonce per page in the CSP, the same one on the hydration
+// script; no 'unsafe-inline' or 'unsafe-eval' for scripts; API answers and
+// errors get a policy that allows nothing.
+async fn pages_carry_a_nonce_csp_and_everything_else_a_strict_one(app: TestApp) {
+    let page = |path: &'static str| {
+        let app = &app;
+        async move { app.client.get(format!("{}{path}", app.url)).send().await.unwrap() }
+    };
+    let first = page("/sign-in").await;
+    let csp = first.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let html = first.text().await.unwrap();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|r| r.split('\'').next()).expect("a nonce in the CSP").to_owned();
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the same nonce");
+    for needed in ["'wasm-unsafe-eval'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"] {
+        assert!(csp.contains(needed), "{needed} missing: {csp}");
+    }
+    let script_src = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+    assert!(!script_src.contains("unsafe-inline") && !script_src.contains("'unsafe-eval'"), "{script_src}");
+    let second = page("/sign-in").await;
+    let csp2 = second.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert_ne!(csp, csp2, "a new nonce per response");
+    for response in [page("/no-such-page").await, app.post_form("/api/me", &[], None).await, page("/healthz").await] {
+        let policy = response.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+        assert!(policy.contains("frame-ancestors 'none'"), "{}: {policy}", response.url());
+        assert!(!policy.contains("unsafe-inline"));
+    }
+    let api = app.post_form("/api/me", &[], None).await;
+    assert_eq!(api.headers()[header::CACHE_CONTROL], "no-store");
+}
+
+// 17. Oversized, deeply nested, badly encoded and duplicate-key bodies: 4xx,
+// never a 500, and the server keeps serving.
+async fn hostile_bodies_are_refused_without_harm(app: TestApp) {
+    let post = |content_type: &'static str, body: Vec<u8>| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/api/sign_in", app.url))
+                .header(header::CONTENT_TYPE, content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(post("application/json", vec![b'['; 10 * 1024 * 1024]).await, StatusCode::PAYLOAD_TOO_LARGE);
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(post("application/json", deep.into_bytes()).await.is_client_error());
+    assert!(post("application/x-www-form-urlencoded", b"email=a%40b.example&email=c%40d.example&password=x".to_vec()).await.is_client_error());
+    assert!(post("application/x-www-form-urlencoded", b"email=\xc3\x28&password=\xff".to_vec()).await.is_client_error());
+    let health = app.client.get(format!("{}/healthz", app.url)).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+// 7. A body that names a clinic or a role is refused: the clinic comes
+// from the session, the role from the membership.
+async fn smuggled_clinic_and_role_fields_are_refused(app: TestApp) {
+    let cookie = app.sign_up().await;
+    let other = uuid::Uuid::now_v7().to_string();
+    for extra in [("clinic_id", other.as_str()), ("role", "owner"), ("is_admin", "true")] {
+        let form = [("given_name", "Ana"), ("family_name", "Costa"), ("date_of_birth", "1980-01-01"), extra];
+        let response = app.post_form("/api/patient_create", &form, Some(&cookie)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{extra:?}");
+    }
+    let list = app.post_form("/api/patient_search", &[("q", "")], Some(&cookie)).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    assert_eq!(list.text().await.unwrap(), "[]", "nothing was created");
+}
+
+// 8 (HTTP). One client hammering sign-in gets 429.
+async fn sign_in_is_rate_limited_per_ip(app: TestApp) {
+    let mut statuses = Vec::new();
+    for n in 0..35 {
+        let email = format!("user{n}@spray.example");
+        let response = app.post_form("/api/sign_in", &[("email", &email), ("password", "wrong wrong wrong")], None).await;
+        statuses.push(response.status());
+    }
+    assert!(statuses[..30].iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
+    assert_eq!(*statuses.last().unwrap(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+// 10, 18. The session cookie: HttpOnly, SameSite, Path=/, no Domain.
+async fn session_cookie_flags(app: TestApp) {
+    let response = app.post_form("/api/sign_up", SIGNUP, None).await;
+    let set = response.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(flag), "{flag} missing: {set}");
+    }
+    assert!(!set.to_lowercase().contains("domain="), "{set}");
 }

@@ -1,0 +1,295 @@
+//! The authorization matrix, generated from the router: every registered
+//! server function and every data route must appear in `SPECS`, or the test
+//! fails (a new route cannot ship unchecked). Each route is probed signed
+//! out (401); each route that takes an id is probed with another clinic's
+//! id (404, that clinic's row unchanged) and by a same-clinic role without
+//! the permission (403, row unchanged). On SQLite and PostgreSQL.
+
+use ambula_testkit::{Kind, SmtpSink, TestDb};
+use reqwest::{header, redirect::Policy, Client, StatusCode};
+use serde_json::Value;
+use server::config::{Config, FileConfig};
+use std::collections::{BTreeSet, HashMap};
+
+mod sqlite {
+    #[tokio::test]
+    async fn every_route_is_in_the_matrix_and_denies_correctly() {
+        super::run(ambula_testkit::Kind::Sqlite, super::every_route_is_in_the_matrix_and_denies_correctly).await
+    }
+}
+mod postgres {
+    #[tokio::test]
+    async fn every_route_is_in_the_matrix_and_denies_correctly() {
+        super::run(ambula_testkit::Kind::Postgres, super::every_route_is_in_the_matrix_and_denies_correctly).await
+    }
+}
+
+/// What a route is, for the probes.
+#[derive(Clone, Copy, Debug)]
+enum Kind2 {
+    /// No session needed (sign-in, sign-up, invitations, password reset).
+    Public,
+    /// Needs a session (401 without), takes no record id.
+    Signed,
+    /// Takes a record id: probed across clinics and roles.
+    Id(Target),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    Patient,
+    Member,
+    Session,
+    Clinic,
+}
+
+struct Spec {
+    path: &'static str,
+    kind: Kind2,
+    /// A same-clinic role that lacks the permission (403 probe), if any.
+    forbidden_for: Option<&'static str>,
+    /// A well-formed body; `{id}` is replaced with the probed id.
+    form: &'static [(&'static str, &'static str)],
+}
+
+const PATIENT_FORM: &[(&str, &str)] = &[("id", "{id}"), ("given_name", "Eve"), ("family_name", "Changed"), ("date_of_birth", "1990-01-01"), ("phone", ""), ("email", "")];
+
+const SPECS: &[Spec] = &[
+    // Public entry points.
+    Spec { path: "/api/sign_up", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/sign_in", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/sign_out", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/invite_info", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/accept_invite", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/request_password_reset", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/reset_password", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    // The MFA step: only a password-accepted session (401 otherwise).
+    Spec { path: "/api/pending_sign_in", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/verify_mfa", kind: Kind2::Signed, forbidden_for: None, form: &[("code", "123456")] },
+    Spec { path: "/api/mfa_begin", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/mfa_confirm", kind: Kind2::Signed, forbidden_for: None, form: &[("code", "123456")] },
+    // Signed-in, no record id.
+    Spec { path: "/api/me", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/dashboard", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/clinic_profile", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/staff_list", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/update_clinic_profile", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("name", "Renamed"), ("time_zone", "UTC"), ("phone", ""), ("email", ""), ("address", "")] },
+    Spec { path: "/api/invite_staff", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("email", "new@a.example"), ("role", "nurse")] },
+    Spec { path: "/api/mfa_disable", kind: Kind2::Signed, forbidden_for: None, form: &[("password", "x")] },
+    Spec { path: "/api/change_password", kind: Kind2::Signed, forbidden_for: None, form: &[("current_password", "x"), ("new_password", "a long new password")] },
+    Spec { path: "/api/keep_alive", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/my_sessions", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/sign_out_everywhere", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/my_clinics", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/my_security_events", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/clinic_security_events", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "/api/security_settings", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/update_security_settings", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("idle_timeout_minutes", "10"), ("break_glass_minutes", "30")] },
+    Spec { path: "/api/audit_entries", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "/api/patient_search", kind: Kind2::Signed, forbidden_for: None, form: &[("q", "")] },
+    Spec { path: "/api/patient_create", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("given_name", "New"), ("family_name", "Patient"), ("date_of_birth", "1990-01-01")] },
+    // Record ids.
+    Spec { path: "/api/patient_get", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("id", "{id}")] },
+    Spec { path: "/api/patient_update", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: PATIENT_FORM },
+    Spec { path: "/api/break_glass", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("reason", "emergency: unconscious, need allergies")] },
+    Spec { path: "/api/change_staff_role", kind: Kind2::Id(Target::Member), forbidden_for: Some("nurse"), form: &[("membership_id", "{id}"), ("role", "billing")] },
+    Spec { path: "/api/deactivate_staff", kind: Kind2::Id(Target::Member), forbidden_for: Some("nurse"), form: &[("membership_id", "{id}")] },
+    Spec { path: "/api/reactivate_staff", kind: Kind2::Id(Target::Member), forbidden_for: Some("nurse"), form: &[("membership_id", "{id}")] },
+    Spec { path: "/api/reset_staff_mfa", kind: Kind2::Id(Target::Member), forbidden_for: Some("nurse"), form: &[("membership_id", "{id}")] },
+    Spec { path: "/api/revoke_session", kind: Kind2::Id(Target::Session), forbidden_for: None, form: &[("handle", "{id}")] },
+    Spec { path: "/api/switch_clinic", kind: Kind2::Id(Target::Clinic), forbidden_for: None, form: &[("clinic_id", "{id}")] },
+    // Data routes outside the server functions.
+    Spec { path: "GET /api/audit.csv", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+];
+
+struct App {
+    url: String,
+    client: Client,
+}
+
+impl App {
+    async fn post(&self, path: &str, form: &[(String, String)], cookie: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.post(format!("{}{path}", self.url)).form(form);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn call(&self, path: &str, form: &[(&str, &str)], cookie: &str) -> Value {
+        let form: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let response = self.post(path, &form, Some(cookie)).await;
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn probe(&self, spec: &Spec, id: &str, cookie: Option<&str>) -> StatusCode {
+        if let Some(path) = spec.path.strip_prefix("GET ") {
+            let mut request = self.client.get(format!("{}{path}", self.url));
+            if let Some(cookie) = cookie {
+                request = request.header(header::COOKIE, cookie);
+            }
+            return request.send().await.unwrap().status();
+        }
+        let form: Vec<(String, String)> = spec.form.iter().map(|(k, v)| (k.to_string(), v.replace("{id}", id))).collect();
+        self.post(spec.path, &form, cookie).await.status()
+    }
+}
+
+fn cookie_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("ambula_session=") && !v.starts_with("ambula_session=;"))
+        .expect("a session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn sign_up(app: &App, clinic: &str, email: &str) -> String {
+    let form: Vec<(String, String)> = [
+        ("clinic_name", clinic), ("time_zone", "Europe/Lisbon"), ("owner_name", "Owner"), ("email", email),
+        ("password", "tide pools at dawn"), ("confirm_adult", "on"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let response = app.post("/api/sign_up", &form, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    cookie_of(&response)
+}
+
+async fn join(app: &App, owner: &str, email: &str, role: &str) -> String {
+    let invite = app.call("/api/invite_staff", &[("email", email), ("role", role)], owner).await;
+    let link = invite["link"].as_str().unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    let form: Vec<(String, String)> = [("token", token), ("name", "Staff Member"), ("password", "tide pools at dawn")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let response = app.post("/api/accept_invite", &form, None).await;
+    assert_eq!(response.status(), StatusCode::OK, "accept {role}");
+    cookie_of(&response)
+}
+
+async fn run(kind: Kind, case: fn(App) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    let db = TestDb::new(kind).await;
+    let smtp = SmtpSink::start().await;
+    let env: HashMap<&str, String> = HashMap::from([
+        ("AMBULA_BIND", "127.0.0.1:0".to_owned()),
+        ("DATABASE_URL", db.url.clone()),
+        ("AMBULA_SMTP_URL", smtp.url()),
+        ("AMBULA_MASTER_KEY", ambula_backend::MasterKey::generate().encode()),
+    ]);
+    let config = Config::from_sources(FileConfig::default(), |k| env.get(k).cloned()).unwrap();
+    let services = server::services(&config, db.db.clone()).unwrap();
+    let app = server::Application::build(&config, services).await.unwrap();
+    let url = format!("http://{}", app.addr);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    case(App { url, client: Client::builder().redirect(Policy::none()).build().unwrap() }).await;
+    let _ = stop.send(());
+    let _ = handle.await;
+    db.cleanup().await;
+}
+
+fn every_route_is_in_the_matrix_and_denies_correctly(app: App) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    Box::pin(matrix(app))
+}
+
+async fn matrix(app: App) {
+    // 1. Coverage: the router's routes and the matrix are the same set.
+    let mut registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_owned()).collect();
+    for (method, path) in server::routes::DATA_ROUTES {
+        registered.insert(format!("{method} {path}"));
+    }
+    let specified: BTreeSet<String> = SPECS.iter().map(|s| s.path.to_owned()).collect();
+    let missing: Vec<_> = registered.difference(&specified).collect();
+    assert!(missing.is_empty(), "routes without an authorization spec (add them to SPECS): {missing:?}");
+    let stale: Vec<_> = specified.difference(&registered).collect();
+    assert!(stale.is_empty(), "specs for routes that no longer exist: {stale:?}");
+
+    // 2. Two clinics; clinic A has a member of each probing role.
+    let a = sign_up(&app, "Clinic A", "a@a.example").await;
+    let b = sign_up(&app, "Clinic B", "b@b.example").await;
+    let mut roles = HashMap::new();
+    for role in ["nurse", "billing", "front_desk"] {
+        roles.insert(role, join(&app, &a, &format!("{role}@a.example"), role).await);
+    }
+    let new_patient = [("given_name", "Bea"), ("family_name", "Beta"), ("date_of_birth", "1980-05-05")];
+    let b_patient = app.call("/api/patient_create", &new_patient, &b).await["id"].as_str().unwrap().to_owned();
+    let a_patient = app.call("/api/patient_create", &new_patient, &a).await["id"].as_str().unwrap().to_owned();
+    let staff_of = |cookie: String| {
+        let app = &app;
+        async move { app.call("/api/staff_list", &[], &cookie).await }
+    };
+    let b_staff = staff_of(b.clone()).await;
+    let b_member = b_staff["staff"][0]["membership_id"].as_str().unwrap().to_owned();
+    let a_staff = staff_of(a.clone()).await;
+    let a_nurse = a_staff["staff"].as_array().unwrap().iter().find(|m| m["role"] == "nurse").unwrap()["membership_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b_sessions = app.call("/api/my_sessions", &[], &b).await;
+    let b_session = b_sessions[0]["handle"].as_str().unwrap().to_owned();
+    let b_clinic = {
+        let clinics = app.call("/api/my_clinics", &[], &b).await;
+        clinics[0]["id"].as_str().unwrap().to_owned()
+    };
+    let snapshot = || {
+        let (app, b) = (&app, b.clone());
+        let b_patient = b_patient.clone();
+        async move {
+            let patient = app.call("/api/patient_get", &[("id", &b_patient)], &b).await;
+            let staff = app.call("/api/staff_list", &[], &b).await["staff"].clone();
+            (patient["family_name"].clone(), patient["given_name"].clone(), staff)
+        }
+    };
+    let before = snapshot().await;
+
+    for spec in SPECS {
+        // Signed out: 401 for everything that is not public.
+        if !matches!(spec.kind, Kind2::Public) {
+            let status = app.probe(spec, "00000000-0000-7000-8000-000000000000", None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{} signed out", spec.path);
+            let forged = app.probe(spec, "00000000-0000-7000-8000-000000000000", Some("ambula_session=forged")).await;
+            assert_eq!(forged, StatusCode::UNAUTHORIZED, "{} with a forged cookie", spec.path);
+        }
+        // Another clinic's id: 404, as for an id that does not exist.
+        if let Kind2::Id(target) = spec.kind {
+            let theirs = match target {
+                Target::Patient => &b_patient,
+                Target::Member => &b_member,
+                Target::Session => &b_session,
+                Target::Clinic => &b_clinic,
+            };
+            let status = app.probe(spec, theirs, Some(&a)).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
+        }
+        // Same clinic, role without the permission: 403.
+        if let Some(role) = spec.forbidden_for {
+            let own = match spec.kind {
+                Kind2::Id(Target::Patient) => a_patient.as_str(),
+                Kind2::Id(Target::Member) => a_nurse.as_str(),
+                _ => "",
+            };
+            // A member cannot act on themself either way; probe the nurse's
+            // row as the billing role when the nurse is the one forbidden.
+            let (role, own) = if role == "nurse" && own == a_nurse { ("billing", own) } else { (role, own) };
+            let status = app.probe(spec, own, Some(&roles[role])).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{} as {role}", spec.path);
+        }
+    }
+    assert_eq!(snapshot().await, before, "clinic B's rows are unchanged");
+    // And A's own nurse is still a nurse, A's patient unchanged.
+    let a_after = app.call("/api/patient_get", &[("id", &a_patient)], &a).await;
+    assert_eq!(a_after["family_name"], "Beta");
+    let still = staff_of(a.clone()).await;
+    assert!(still["staff"].as_array().unwrap().iter().any(|m| m["membership_id"] == a_nurse.as_str() && m["role"] == "nurse" && m["active"] == true));
+}
