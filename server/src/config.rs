@@ -19,10 +19,13 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     pub log_format: Option<String>,
     pub max_body_bytes: Option<u64>,
+    pub max_upload_bytes: Option<u64>,
     pub request_timeout_secs: Option<u64>,
     pub idle_timeout_minutes: Option<u64>,
     pub database_owner_url: Option<String>,
     pub master_key_file: Option<String>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,12 +45,26 @@ pub struct Config {
     pub mail_from: String,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
+    /// Document uploads (their own, larger limit).
+    pub max_upload_bytes: usize,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
     /// PostgreSQL: the owner's connection, used only to migrate. The app
     /// itself runs as DATABASE_URL's unprivileged role.
     pub database_owner_url: Option<String>,
     pub master_key: MasterKeySource,
+    /// Built-in HTTPS (`AMBULA_TLS_CERT` + `AMBULA_TLS_KEY`); `None`: plain
+    /// HTTP, for a TLS-terminating reverse proxy or local development.
+    pub tls: Option<TlsFiles>,
+}
+
+/// PEM files: the certificate chain (server certificate first) and its
+/// private key. Both were readable at load; their content is checked when
+/// the server starts (`tls::server_config`).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Where the envelope-encryption master key comes from. Never the database.
@@ -101,6 +118,26 @@ impl Config {
             SocketAddr::from(([127, 0, 0, 1], 3000))
         });
 
+        let tls = match (pick("AMBULA_TLS_CERT", file.tls_cert), pick("AMBULA_TLS_KEY", file.tls_key)) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => {
+                let files = TlsFiles { cert: PathBuf::from(cert), key: PathBuf::from(key) };
+                for (setting, path) in [("AMBULA_TLS_CERT / tls_cert", &files.cert), ("AMBULA_TLS_KEY / tls_key", &files.key)] {
+                    if let Err(e) = readable_file(path) {
+                        problems.push(format!("{setting}: cannot read {}: {e}", path.display()));
+                    }
+                }
+                Some(files)
+            }
+            _ => {
+                problems.push(
+                    "AMBULA_TLS_CERT / tls_cert and AMBULA_TLS_KEY / tls_key: set both (PEM certificate chain and private key) for built-in HTTPS, or neither"
+                        .to_owned(),
+                );
+                None
+            }
+        };
+
         let data_dir = PathBuf::from(pick("AMBULA_DATA_DIR", file.data_dir).unwrap_or_else(|| "./data".into()));
         let database_url = pick("DATABASE_URL", file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}/ambula.db", data_dir.display()));
@@ -112,12 +149,16 @@ impl Config {
         }
 
         let public_url = pick("AMBULA_PUBLIC_URL", file.public_url)
-            .unwrap_or_else(|| format!("http://{bind}"))
+            .unwrap_or_else(|| format!("{}://{bind}", if tls.is_some() { "https" } else { "http" }))
             .trim_end_matches('/')
             .to_owned();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) || public_url.contains(char::is_whitespace) {
             problems.push(format!(
                 "AMBULA_PUBLIC_URL / public_url: {public_url:?} must be the address people use, like https://clinic.example"
+            ));
+        } else if tls.is_some() && !public_url.starts_with("https://") {
+            problems.push(format!(
+                "AMBULA_PUBLIC_URL / public_url: {public_url:?} must be an https:// address when AMBULA_TLS_CERT / AMBULA_TLS_KEY are set"
             ));
         }
 
@@ -164,6 +205,7 @@ impl Config {
             value
         };
         let max_body_bytes = number("AMBULA_MAX_BODY_BYTES", file.max_body_bytes, 256 * 1024, 1024..=64 * 1024 * 1024) as usize;
+        let max_upload_bytes = number("AMBULA_MAX_UPLOAD_BYTES", file.max_upload_bytes, 10 * 1024 * 1024, 1024..=100 * 1024 * 1024) as usize;
         let request_timeout = Duration::from_secs(number("AMBULA_REQUEST_TIMEOUT_SECS", file.request_timeout_secs, 30, 1..=600));
         let idle_timeout = Duration::from_secs(60 * number("AMBULA_IDLE_TIMEOUT_MINUTES", file.idle_timeout_minutes, 15, 1..=240));
 
@@ -193,6 +235,7 @@ impl Config {
             Ok(Config {
                 database_owner_url,
                 master_key,
+                tls,
                 bind,
                 database_url,
                 data_dir,
@@ -202,6 +245,7 @@ impl Config {
                 mail_from,
                 log_format,
                 max_body_bytes,
+                max_upload_bytes,
                 request_timeout,
                 idle_timeout,
             })
@@ -210,9 +254,19 @@ impl Config {
         }
     }
 
-    /// Served over HTTPS (directly or behind a proxy): cookies get `Secure`.
+    /// Served over HTTPS (built in, or behind a proxy): cookies get `Secure`.
     pub fn https(&self) -> bool {
-        self.public_url.starts_with("https://")
+        self.tls.is_some() || self.public_url.starts_with("https://")
+    }
+}
+
+/// Opens `path` for reading and checks that it is a file.
+fn readable_file(path: &std::path::Path) -> std::io::Result<()> {
+    let metadata = std::fs::File::open(path)?.metadata()?;
+    if metadata.is_file() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("not a file"))
     }
 }
 

@@ -1,8 +1,10 @@
 //! The Ambula server: configuration, HTTP routing and the CLI commands.
 
 pub mod config;
+pub mod documents;
 pub mod middleware;
 pub mod routes;
+pub mod tls;
 
 use ambula_backend::{AuthSettings, Db, Mailer, Services};
 use config::Config;
@@ -42,23 +44,34 @@ pub fn services(config: &Config, db: Db) -> Result<Services, String> {
 pub struct Application {
     pub addr: SocketAddr,
     listener: TcpListener,
+    /// Built-in HTTPS when the configuration names a certificate and key.
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ServerConfig>>,
     router: axum::Router,
 }
 
 impl Application {
+    /// Bad certificate or key content is an error naming the file.
     pub async fn build(config: &Config, services: Services) -> std::io::Result<Self> {
+        let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let router = routes::router(config, services);
-        Ok(Self { addr, listener, router })
+        Ok(Self { addr, listener, tls, router })
     }
 
     /// Serves until `shutdown` resolves, then stops accepting connections and
     /// lets in-flight requests finish.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        match self.tls {
+            None => axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await,
+            Some(tls) => {
+                // `tap_io` gives the listener axum's ConnectInfo<SocketAddr>.
+                use axum::serve::ListenerExt;
+                let listener = tls::TlsListener::new(self.listener, tls)?.tap_io(|_| {});
+                axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+            }
+        }
     }
 }
 

@@ -99,3 +99,29 @@ pub async fn resolve_session(State(state): State<AppState>, mut request: Request
         None => next.run(request).await,
     }
 }
+
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    pub default: usize,
+    pub upload: usize,
+}
+
+/// The body limit for this request: uploads have their own. Over a declared
+/// Content-Length: 413 at once, nothing read. Otherwise the body is wrapped
+/// so that reading past the limit fails (413 from the extractor).
+pub async fn body_limit(State(limits): State<BodyLimits>, request: Request<Body>, next: Next) -> Response {
+    let is_upload = request.method() == Method::POST
+        && request.uri().path().starts_with("/api/patients/")
+        && request.uri().path().ends_with("/documents");
+    let limit = if is_upload { limits.upload } else { limits.default };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
+}

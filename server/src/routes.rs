@@ -1,7 +1,7 @@
 //! The HTTP surface: health checks, server functions, pages and static
 //! files, wrapped in the middleware that every response passes through.
 
-use crate::{config::Config, middleware};
+use crate::{config::Config, documents, middleware};
 use ambula_backend::Services;
 use app::{session::CookieSettings, shell, App};
 use axum::{
@@ -15,7 +15,6 @@ use axum::{
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use tower_http::{
-    limit::RequestBodyLimitLayer,
     timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
@@ -65,6 +64,8 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route(AUDIT_CSV, get(audit_csv))
+        .route(PATIENT_DOCUMENTS, post(documents::upload))
+        .route(DOCUMENT, get(documents::download))
         .route(
             "/api/{*fn_name}",
             post({
@@ -79,14 +80,19 @@ pub fn router(config: &Config, services: Services) -> Router {
         .leptos_routes_with_context(&state, routes, context, move || shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Each layer wraps all of the above; the last added runs first.
-        // Refuses a declared Content-Length over the limit before reading the
-        // body; DefaultBodyLimit also caps chunked bodies as they stream.
-        .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // Body limits per route (uploads get their own): a declared
+        // Content-Length over the limit is refused before the body is read,
+        // and a chunked body is cut off as it streams past it.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::BodyLimits { default: config.max_body_bytes, upload: config.max_upload_bytes },
+            middleware::body_limit,
+        ))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::same_origin_writes))
         .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(tower::util::option_layer(config.tls.is_some().then(|| axum::middleware::from_fn(crate::tls::hsts))))
         // One INFO line per request: method, path, status, latency. Headers
         // (cookies) are not recorded.
         .layer(
@@ -101,7 +107,9 @@ pub fn router(config: &Config, services: Services) -> Router {
 /// authorization matrix test (server/tests/authz.rs) enumerates these and
 /// the registered server functions; a route missing from it fails the test.
 pub const AUDIT_CSV: &str = "/api/audit.csv";
-pub const DATA_ROUTES: &[(&str, &str)] = &[("GET", AUDIT_CSV)];
+pub const PATIENT_DOCUMENTS: &str = "/api/patients/{id}/documents";
+pub const DOCUMENT: &str = "/api/documents/{id}";
+pub const DATA_ROUTES: &[(&str, &str)] = &[("GET", AUDIT_CSV), ("POST", PATIENT_DOCUMENTS), ("GET", DOCUMENT)];
 
 /// The audit trail as CSV, with the viewer's filters as query parameters.
 /// A plain GET so the browser downloads it; it changes nothing but the

@@ -41,6 +41,7 @@ enum Target {
     Member,
     Session,
     Clinic,
+    Document,
 }
 
 struct Spec {
@@ -100,7 +101,11 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/switch_clinic", kind: Kind2::Id(Target::Clinic), forbidden_for: None, form: &[("clinic_id", "{id}")] },
     // Data routes outside the server functions.
     Spec { path: "GET /api/audit.csv", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "POST /api/patients/{id}/documents", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[] },
+    Spec { path: "GET /api/documents/{id}", kind: Kind2::Id(Target::Document), forbidden_for: Some("billing"), form: &[] },
 ];
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 struct App {
     url: String,
@@ -124,8 +129,12 @@ impl App {
     }
 
     async fn probe(&self, spec: &Spec, id: &str, cookie: Option<&str>) -> StatusCode {
-        if let Some(path) = spec.path.strip_prefix("GET ") {
-            let mut request = self.client.get(format!("{}{path}", self.url));
+        if let Some((method, path)) = spec.path.split_once(' ') {
+            let url = format!("{}{}", self.url, path.replace("{id}", id));
+            let mut request = match method {
+                "GET" => self.client.get(url),
+                _ => self.client.post(url).header("x-file-name", "scan.pdf").body(PDF.to_vec()),
+            };
             if let Some(cookie) = cookie {
                 request = request.header(header::COOKIE, cookie);
             }
@@ -238,6 +247,21 @@ async fn matrix(app: App) {
         .to_owned();
     let b_sessions = app.call("/api/my_sessions", &[], &b).await;
     let b_session = b_sessions[0]["handle"].as_str().unwrap().to_owned();
+    let upload = |cookie: &str, patient: &str| {
+        let request = app
+            .client
+            .post(format!("{}/api/patients/{patient}/documents", app.url))
+            .header(header::COOKIE, cookie)
+            .header("x-file-name", "scan.pdf")
+            .body(PDF.to_vec());
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::CREATED);
+            response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let b_document = upload(&b, &b_patient).await;
+    let a_document = upload(&a, &a_patient).await;
     let b_clinic = {
         let clinics = app.call("/api/my_clinics", &[], &b).await;
         clinics[0]["id"].as_str().unwrap().to_owned()
@@ -268,6 +292,7 @@ async fn matrix(app: App) {
                 Target::Member => &b_member,
                 Target::Session => &b_session,
                 Target::Clinic => &b_clinic,
+                Target::Document => &b_document,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -277,6 +302,7 @@ async fn matrix(app: App) {
             let own = match spec.kind {
                 Kind2::Id(Target::Patient) => a_patient.as_str(),
                 Kind2::Id(Target::Member) => a_nurse.as_str(),
+                Kind2::Id(Target::Document) => a_document.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's

@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod dashboard;
 pub mod demo;
+pub mod documents;
 pub mod mfa;
 pub mod patients;
 pub mod staff;

@@ -110,6 +110,18 @@ async fn load(
     }
 }
 
+/// For other services (documents, and the chart later): the patient the
+/// caller may act on, or the recorded denial.
+pub(crate) async fn load_for(
+    tx: &mut Tx,
+    ctx: &AuthContext,
+    raw_id: &str,
+    action: &'static str,
+    now: DbTime,
+) -> Result<Result<(PatientRow, Option<DbTime>), ServiceError>, ServiceError> {
+    load(tx, ctx, raw_id, action, now).await
+}
+
 async fn require(services: &Services, ctx: &AuthContext, permission: Permission, action: &'static str, id: &str) -> Result<(), ServiceError> {
     if ctx.can(permission) {
         return Ok(());
