@@ -188,14 +188,16 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     assets.display()
                 );
             }
-            let app = server::Application::build(&config, services).await.map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+            let app = server::Application::build(&config, services)
+                .await
+                .map_err(|e| format!("cannot {} on {}: {e}", if config.tls.is_some() { "serve HTTPS" } else { "listen" }, config.bind))?;
             println!();
             println!("Ambula is running at {}", config.public_url);
             if let Some(seeded) = &seeded {
                 print_demo_logins(seeded);
             }
             println!("Press Ctrl-C to stop.");
-            tracing::info!(addr = %app.addr, backend = ?db.backend(), "listening");
+            tracing::info!(addr = %app.addr, backend = ?db.backend(), tls = config.tls.is_some(), "listening");
             app.run_until(server::shutdown_signal()).await.map_err(|e| e.to_string())?;
             db.close().await;
             tracing::info!("stopped");
