@@ -60,6 +60,10 @@ pub fn client_info() -> ClientInfo {
     let Some(parts) = use_context::<Parts>() else {
         return ClientInfo::default();
     };
+    // Resolved by the server's middleware (it knows the trusted proxies).
+    if let Some(client) = parts.extensions.get::<ClientInfo>() {
+        return client.clone();
+    }
     let ip = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub max_body_bytes: Option<u64>,
     pub max_upload_bytes: Option<u64>,
+    pub trusted_proxies: Option<Vec<String>>,
     pub request_timeout_secs: Option<u64>,
     pub idle_timeout_minutes: Option<u64>,
     pub database_owner_url: Option<String>,
@@ -47,6 +48,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Document uploads (their own, larger limit).
     pub max_upload_bytes: usize,
+    /// Peers whose X-Forwarded-For names the real client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
     /// PostgreSQL: the owner's connection, used only to migrate. The app
@@ -209,6 +212,17 @@ impl Config {
         let request_timeout = Duration::from_secs(number("AMBULA_REQUEST_TIMEOUT_SECS", file.request_timeout_secs, 30, 1..=600));
         let idle_timeout = Duration::from_secs(60 * number("AMBULA_IDLE_TIMEOUT_MINUTES", file.idle_timeout_minutes, 15, 1..=240));
 
+        let proxies_raw: Vec<String> = match env("AMBULA_TRUSTED_PROXIES").filter(|v| !v.trim().is_empty()) {
+            Some(list) => list.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
+            None => file.trusted_proxies.clone().unwrap_or_default(),
+        };
+        let mut trusted_proxies = Vec::new();
+        for raw in proxies_raw {
+            match raw.parse::<std::net::IpAddr>() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => problems.push(format!("AMBULA_TRUSTED_PROXIES / trusted_proxies: {raw:?} is not an IP address")),
+            }
+        }
         let database_owner_url = pick("AMBULA_DATABASE_OWNER_URL", file.database_owner_url);
         if let Some(url) = &database_owner_url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -246,6 +260,7 @@ impl Config {
                 log_format,
                 max_body_bytes,
                 max_upload_bytes,
+                trusted_proxies,
                 request_timeout,
                 idle_timeout,
             })

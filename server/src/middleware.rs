@@ -57,16 +57,32 @@ pub async fn same_origin_writes(State(state): State<AppState>, request: Request<
     next.run(request).await
 }
 
-/// Where a request comes from, for audit entries and sessions. The socket
-/// address, not X-Forwarded-For: that header is client-controlled unless a
-/// trusted proxy sets it (see docs/operations.md).
-pub fn client_info(request: &Request<Body>) -> ambula_backend::services::ClientInfo {
-    let ip = request
+/// Where a request comes from, for audit entries, sessions and the sign-in
+/// throttle. The socket address, unless it is a configured trusted proxy
+/// (`AMBULA_TRUSTED_PROXIES`): then the right-most address in
+/// `X-Forwarded-For` that is not itself a trusted proxy. The header is
+/// never believed from anyone else (clients can write anything into it).
+pub fn client_info(request: &Request<Body>, trusted_proxies: &[std::net::IpAddr]) -> ambula_backend::services::ClientInfo {
+    let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
+        .map(|info| info.0.ip());
+    let ip = match peer {
+        Some(peer) if trusted_proxies.contains(&peer) => request
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+            .rev()
+            .find(|a| !trusted_proxies.contains(a))
+            .or(Some(peer)),
+        other => other,
+    };
     let user_agent = request.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    ambula_backend::services::ClientInfo { ip, user_agent }
+    ambula_backend::services::ClientInfo { ip: ip.map(|ip| ip.to_string()), user_agent }
 }
 
 fn forbidden_cross_site() -> Response {
@@ -84,8 +100,11 @@ pub async fn resolve_session(State(state): State<AppState>, mut request: Request
         Some(token) => ambula_backend::services::auth::authenticate(&state.services, &token).await.ok(),
         None => None,
     };
+    let client = client_info(&request, &state.trusted_proxies);
+    // Server functions that run before sign-in (sign-in itself, resets) read it here.
+    request.extensions_mut().insert(client.clone());
     let context = context.map(|mut context| {
-        context.client = client_info(&request);
+        context.client = client;
         context
     });
     let path = request.uri().path();
@@ -124,4 +143,37 @@ pub async fn body_limit(State(limits): State<BodyLimits>, request: Request<Body>
     }
     let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, SocketAddr};
+
+    fn request(peer: &str, forwarded: Option<&str>) -> Request<Body> {
+        let mut request = Request::builder().uri("/").body(Body::empty()).unwrap();
+        if let Some(f) = forwarded {
+            request.headers_mut().insert("x-forwarded-for", HeaderValue::from_str(f).unwrap());
+        }
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 40000)));
+        request
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        // A client cannot pick its own address by sending the header directly.
+        let direct = client_info(&request("203.0.113.9", Some("1.2.3.4")), &[proxy]);
+        assert_eq!(direct.ip.as_deref(), Some("203.0.113.9"));
+        // Through the proxy: the right-most address the proxy appended, not a
+        // spoofed one further left.
+        let proxied = client_info(&request("10.0.0.2", Some("1.2.3.4, 198.51.100.7")), &[proxy]);
+        assert_eq!(proxied.ip.as_deref(), Some("198.51.100.7"));
+        // Through the proxy without the header: the proxy itself.
+        assert_eq!(client_info(&request("10.0.0.2", None), &[proxy]).ip.as_deref(), Some("10.0.0.2"));
+        // No proxies configured: the socket address, always.
+        assert_eq!(client_info(&request("10.0.0.2", Some("1.2.3.4")), &[]).ip.as_deref(), Some("10.0.0.2"));
+    }
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     pub services: Services,
     pub cookies: CookieSettings,
     pub public_url: String,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -49,6 +51,7 @@ pub fn router(config: &Config, services: Services) -> Router {
         cookies: CookieSettings { secure: config.https(), max_age_secs: 12 * 3600 },
         services,
         public_url: config.public_url.clone(),
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     let context = {
         let (services, cookies) = (state.services.clone(), state.cookies.clone());
