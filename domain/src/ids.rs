@@ -93,6 +93,11 @@ pub mod kinds {
     pub enum Patient {}
     pub enum Appointment {}
     pub enum Invoice {}
+    pub enum Room {}
+    pub enum AppointmentType {}
+    pub enum Series {}
+    pub enum TimeOff {}
+    pub enum WaitlistEntry {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -103,6 +108,11 @@ pub type PractitionerId = Id<kinds::Practitioner>;
 pub type PatientId = Id<kinds::Patient>;
 pub type AppointmentId = Id<kinds::Appointment>;
 pub type InvoiceId = Id<kinds::Invoice>;
+pub type RoomId = Id<kinds::Room>;
+pub type AppointmentTypeId = Id<kinds::AppointmentType>;
+pub type SeriesId = Id<kinds::Series>;
+pub type TimeOffId = Id<kinds::TimeOff>;
+pub type WaitlistEntryId = Id<kinds::WaitlistEntry>;
 
 #[cfg(test)]
 mod tests {

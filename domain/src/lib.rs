@@ -16,6 +16,7 @@ pub mod password;
 pub mod permission;
 pub mod patients;
 pub mod role;
+pub mod scheduling;
 pub mod security;
 pub mod timezone;
 
