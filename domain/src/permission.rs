@@ -13,6 +13,11 @@ pub enum Permission {
     ViewClinical,
     EditClinical,
     Schedule,
+    /// Book over a clash, outside working hours or in time off, with a
+    /// reason that is audited. Owner, administrator and front desk: the
+    /// people who run the calendar. Practitioners and nurses ask them, so
+    /// one person cannot quietly overbook their own list.
+    OverrideSchedule,
     ViewBilling,
     ManageBilling,
     ManageStaff,
@@ -23,12 +28,13 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewPatients,
         Permission::EditPatients,
         Permission::ViewClinical,
         Permission::EditClinical,
         Permission::Schedule,
+        Permission::OverrideSchedule,
         Permission::ViewBilling,
         Permission::ManageBilling,
         Permission::ManageStaff,
@@ -45,6 +51,7 @@ impl Permission {
             Permission::ViewClinical => "Read clinical records",
             Permission::EditClinical => "Write clinical records",
             Permission::Schedule => "Book and change appointments",
+            Permission::OverrideSchedule => "Book over clashes and outside working hours",
             Permission::ViewBilling => "See invoices and balances",
             Permission::ManageBilling => "Issue, void and refund invoices",
             Permission::ManageStaff => "Invite staff, change roles, deactivate",
@@ -63,16 +70,17 @@ use Permission as P;
 const fn grants(role: Role) -> &'static [Permission] {
     match role {
         Role::Owner => &[
-            P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Schedule, P::ViewBilling,
-            P::ManageBilling, P::ManageStaff, P::ManageClinic, P::ViewAudit, P::ExportData, P::BreakGlass,
+            P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Schedule, P::OverrideSchedule,
+            P::ViewBilling, P::ManageBilling, P::ManageStaff, P::ManageClinic, P::ViewAudit, P::ExportData,
+            P::BreakGlass,
         ],
         Role::Admin => &[
-            P::ViewPatients, P::EditPatients, P::Schedule, P::ViewBilling, P::ManageBilling, P::ManageStaff,
-            P::ManageClinic, P::ViewAudit, P::ExportData,
+            P::ViewPatients, P::EditPatients, P::Schedule, P::OverrideSchedule, P::ViewBilling, P::ManageBilling,
+            P::ManageStaff, P::ManageClinic, P::ViewAudit, P::ExportData,
         ],
         Role::Practitioner => &[P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Schedule, P::BreakGlass],
         Role::Nurse => &[P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Schedule, P::BreakGlass],
-        Role::FrontDesk => &[P::ViewPatients, P::EditPatients, P::Schedule, P::ViewBilling],
+        Role::FrontDesk => &[P::ViewPatients, P::EditPatients, P::Schedule, P::OverrideSchedule, P::ViewBilling],
         Role::Billing => &[P::ViewPatients, P::ViewBilling, P::ManageBilling],
         // Patients use the portal, which checks ownership of each record.
         Role::Patient => &[],
@@ -129,6 +137,9 @@ mod tests {
         assert!(!Role::FrontDesk.can(Permission::ManageBilling));
         assert!(!Role::Practitioner.can(Permission::ManageStaff));
         assert!(!Role::Nurse.can(Permission::ViewAudit));
+        assert!(!Role::Practitioner.can(Permission::OverrideSchedule));
+        assert!(!Role::Nurse.can(Permission::OverrideSchedule));
+        assert!(Role::FrontDesk.can(Permission::OverrideSchedule));
     }
 
     #[test]

@@ -13,11 +13,11 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
-fn pick<T: FromStr>(raw: &str, message: &str) -> Result<T, ParseError> {
+pub(super) fn pick<T: FromStr>(raw: &str, message: &str) -> Result<T, ParseError> {
     raw.trim().parse().map_err(|_| ParseError::new(message))
 }
 
-fn required_date(raw: &str) -> Result<NaiveDate, ParseError> {
+pub(super) fn required_date(raw: &str) -> Result<NaiveDate, ParseError> {
     if raw.trim().is_empty() {
         return Err(ParseError::new("Choose the date."));
     }
@@ -25,7 +25,7 @@ fn required_date(raw: &str) -> Result<NaiveDate, ParseError> {
 }
 
 /// Optional trimmed free text with a length cap; newlines allowed.
-fn free_text(raw: &str, max: usize, what: &str) -> Result<Option<String>, ParseError> {
+pub(super) fn free_text(raw: &str, max: usize, what: &str) -> Result<Option<String>, ParseError> {
     let text = raw.trim();
     if text.chars().count() > max {
         Err(ParseError::new(format!("Keep the {what} under {max} characters.")))
@@ -132,7 +132,7 @@ fn booking_time(raw: &str) -> Result<NaiveTime, ParseError> {
     Ok(time)
 }
 
-fn override_reason(raw: &str) -> Result<String, ParseError> {
+pub(super) fn override_reason(raw: &str) -> Result<String, ParseError> {
     let reason = free_text(raw, BookingForm::MAX_OVERRIDE_REASON, "reason")?.unwrap_or_default();
     if reason.chars().count() < BookingForm::MIN_OVERRIDE_REASON {
         return Err(ParseError::new(

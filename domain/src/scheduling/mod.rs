@@ -11,6 +11,7 @@ pub mod booking;
 pub mod hours;
 pub mod interval;
 pub mod local;
+pub mod manage;
 pub mod recurrence;
 pub mod setup;
 pub mod status;
@@ -22,6 +23,9 @@ pub use booking::{Booking, BookingForm, TimeOff, TimeOffForm};
 pub use hours::{WeeklyHours, WeeklyHoursForm};
 pub use interval::Interval;
 pub use local::DstChoice;
+pub use manage::{
+    CalendarBy, RescheduleForm, RoomChange, RoomForm, ScheduleSettingsForm, StatusForm, TimeOffKind, WaitlistForm,
+};
 pub use recurrence::{Recurrence, RecurrenceEnd, RecurrenceForm, SeriesScope};
 pub use setup::{AppointmentTypeForm, AppointmentTypeSpec, CalendarGrid, Colour};
 pub use status::AppointmentStatus;
