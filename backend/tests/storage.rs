@@ -376,17 +376,20 @@ async fn composite_foreign_keys_refuse_cross_clinic_references(ctx: Ctx) {
     // the application checks bypassed: the database itself must refuse.
     let other_clinic = auth_ctx(&ctx, &other).await.scope.clinic_id().as_uuid();
     let mut tx = ctx.owner.write().await.unwrap();
-    let (patient, practitioner): (uuid::Uuid, uuid::Uuid) = on_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT p.id, r.id FROM patients p JOIN practitioners r ON r.clinic_id = p.clinic_id LIMIT 1"
+    let (patient, practitioner, kind): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = on_tx!(&mut tx, c => sqlx::query_as(
+        "SELECT p.id, r.id, t.id FROM patients p JOIN practitioners r ON r.clinic_id = p.clinic_id
+         JOIN appointment_types t ON t.clinic_id = p.clinic_id LIMIT 1"
     ).fetch_one(c).await).unwrap();
     let result = on_tx!(&mut tx, c => sqlx::query(
-        "INSERT INTO appointments (clinic_id, id, patient_id, practitioner_id, starts_at, ends_at, kind, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'x', 'booked', $5)"
+        "INSERT INTO appointments (clinic_id, id, patient_id, practitioner_id, type_id, starts_at, ends_at, blocks_until,
+                                   status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 'booked', $6)"
     )
     .bind(other_clinic)
     .bind(uuid::Uuid::now_v7())
     .bind(patient)
     .bind(practitioner)
+    .bind(kind)
     .bind(ambula_backend::time::DbTime::now())
     .bind(ambula_backend::time::DbTime::from(chrono::Utc::now() + chrono::Duration::minutes(30)))
     .execute(c).await.map(|_| ()));

@@ -3,6 +3,7 @@
 //! always filter by its clinic id.
 
 pub mod access;
+pub mod appointment_types;
 pub mod appointments;
 pub mod clinics;
 pub mod invites;
@@ -12,9 +13,13 @@ pub mod memberships;
 pub mod password_resets;
 pub mod patients;
 pub mod practitioners;
+pub mod rooms;
+pub mod schedule;
 pub mod security_events;
+pub mod series;
 pub mod sessions;
 pub mod users;
+pub mod waitlist;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -149,3 +149,17 @@ pub async fn next_mrn(tx: &mut Tx, scope: &ClinicScope) -> Result<String, Servic
         .await)?;
     Ok(format!("P{:06}", n + 1))
 }
+
+/// Serializes bookings for one patient on PostgreSQL (see
+/// `practitioners::lock`); taken after the practitioner and room locks,
+/// always in that order, so two bookings cannot deadlock.
+pub async fn lock(tx: &mut Tx, scope: &ClinicScope, id: PatientId) -> Result<(), ServiceError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT 1 FROM patients WHERE clinic_id = $1 AND id = $2 FOR NO KEY UPDATE")
+            .bind(scope.clinic_id().as_uuid())
+            .bind(id.as_uuid())
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}

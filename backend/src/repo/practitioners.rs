@@ -34,3 +34,44 @@ pub async fn count(tx: &mut Tx, scope: &ClinicScope) -> Result<i64, ServiceError
         .await)?;
     Ok(n)
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PractitionerRow {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub colour: String,
+}
+
+pub async fn get(tx: &mut Tx, scope: &ClinicScope, id: PractitionerId) -> Result<Option<PractitionerRow>, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, PractitionerRow>(
+        "SELECT id, name, colour FROM practitioners WHERE clinic_id = $1 AND id = $2",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(id.as_uuid())
+    .fetch_optional(c)
+    .await)?)
+}
+
+pub async fn list(tx: &mut Tx, scope: &ClinicScope) -> Result<Vec<PractitionerRow>, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, PractitionerRow>(
+        "SELECT id, name, colour FROM practitioners WHERE clinic_id = $1 ORDER BY name, id",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Serializes bookings for one practitioner on PostgreSQL: the clash check
+/// and the insert happen while this row lock is held, so two requests for
+/// the same practitioner cannot both see the slot free. SQLite write
+/// transactions (`BEGIN IMMEDIATE`) are serial already.
+pub async fn lock(tx: &mut Tx, scope: &ClinicScope, id: PractitionerId) -> Result<(), ServiceError> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT 1 FROM practitioners WHERE clinic_id = $1 AND id = $2 FOR NO KEY UPDATE")
+            .bind(scope.clinic_id().as_uuid())
+            .bind(id.as_uuid())
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}

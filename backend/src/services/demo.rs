@@ -1,5 +1,6 @@
 //! The demo clinic seeded on first start: enough data to click around in
-//! (practitioners, patients, a week of appointments, some invoices).
+//! (practitioners, patients, rooms, appointment types, working hours, a
+//! week of appointments that follow the scheduling rules, some invoices).
 
 use super::accounts::create_clinic;
 use crate::{
@@ -15,7 +16,9 @@ use crate::{
     Services,
 };
 use ambula_domain::{
-    accounts::SignupForm, EmailAddress, PersonName, Role,
+    accounts::SignupForm,
+    scheduling::{AppointmentStatus, AppointmentTypeForm, TimeOffKind, WaitlistForm, WeeklyHoursForm},
+    EmailAddress, PersonName, Role,
 };
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 
@@ -45,7 +48,13 @@ const PATIENTS: [(&str, &str, &str); 24] = [
     ("Vasco", "Pinto", "1959-04-04"), ("Wen", "Zhang", "1985-08-28"), ("Yara", "Nunes", "2003-12-12"),
 ];
 
-const KINDS: [&str; 4] = ["Consultation", "Follow-up", "Physiotherapy", "Vaccination"];
+/// (name, minutes, buffer minutes, colour, price in cents).
+const TYPES: [(&str, u32, u32, &str, u32); 4] = [
+    ("Consultation", 30, 0, "#1d4ed8", 4500),
+    ("Follow-up", 15, 5, "#047857", 3000),
+    ("Physiotherapy", 45, 15, "#b45309", 5500),
+    ("Vaccination", 15, 0, "#7c3aed", 2000),
+];
 
 #[derive(Debug, Clone)]
 pub struct DemoSeeded {
@@ -115,42 +124,112 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
         patients.push(repo::patients::insert(&mut tx, &scope, patient, now).await?);
     }
 
+    // The calendar's set-up: rooms, types (physiotherapy only by the
+    // physiotherapist), weekday hours with a lunch break for everyone, and
+    // weekend on-call mornings for the paediatrician.
+    let rooms = [
+        repo::rooms::insert(&mut tx, &scope, "Room 1", now).await?,
+        repo::rooms::insert(&mut tx, &scope, "Room 2", now).await?,
+        repo::rooms::insert(&mut tx, &scope, "Physio studio", now).await?,
+    ];
+    let mut types = Vec::new();
+    for (name, minutes, buffer, colour, price) in TYPES {
+        let spec = AppointmentTypeForm {
+            name: name.into(),
+            duration_minutes: minutes.to_string(),
+            buffer_minutes: buffer.to_string(),
+            colour: colour.into(),
+            price_minor: price.to_string(),
+            online_booking: Some("on".into()),
+        }
+        .parse()?;
+        types.push((repo::appointment_types::insert(&mut tx, &scope, &spec, now).await?, spec));
+    }
+    repo::appointment_types::set_practitioners(&mut tx, &scope, types[2].0, &practitioners[2..3]).await?;
+    let weekdays = "09:00-13:00, 14:00-18:00";
+    for (p, practitioner) in practitioners.iter().enumerate() {
+        let weekend = if p == 1 { "10:00-13:00" } else { "" };
+        let hours = WeeklyHoursForm {
+            hours_mon: weekdays.into(),
+            hours_tue: weekdays.into(),
+            hours_wed: weekdays.into(),
+            hours_thu: weekdays.into(),
+            hours_fri: weekdays.into(),
+            hours_sat: weekend.into(),
+            hours_sun: weekend.into(),
+        }
+        .parse()?;
+        repo::schedule::set_hours(&mut tx, &scope, *practitioner, &hours, now).await?;
+    }
+
     // A week around today (two days back, four ahead) in the clinic's time
     // zone, so whenever the demo starts there is history and a busy today.
-    // Weekends are lighter, as in most clinics.
+    // Every appointment fits its practitioner's hours, buffers included,
+    // and no patient is in two places at once (at most 15 a day, 24
+    // patients, taken in turn).
     let tz: chrono_tz::Tz = DEMO_TIME_ZONE.parse().unwrap_or(chrono_tz::UTC);
     let today = Utc::now().with_timezone(&tz).date_naive();
     let mut invoice_number = 1;
     let mut slot = 0usize;
     for day in -2..=4 {
         let date = today + Duration::days(day);
-        let per_day = if matches!(date.weekday(), Weekday::Sat | Weekday::Sun) { 2 } else { 5 };
+        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        if !weekend {
+            // Dr. Silva's weekly team meeting closes her last hour.
+            let meeting = |h| tz.from_local_datetime(&date.and_hms_opt(h, 0, 0).unwrap_or_default()).earliest();
+            if let (Some(from), Some(to)) = (meeting(17), meeting(18)) {
+                let span = (DbTime::from(from.with_timezone(&Utc)), DbTime::from(to.with_timezone(&Utc)));
+                repo::schedule::insert_time_off(&mut tx, &scope, practitioners[0], span, TimeOffKind::Blocked, Some("Team meeting"), now).await?;
+            }
+        }
         for (p, practitioner) in practitioners.iter().enumerate() {
-            // Staggered start times so the practitioners' columns differ.
-            for n in 0..per_day {
+            let plan: &[(u32, u32, usize)] = match (p, weekend) {
+                (0, false) => &[(9, 0, 0), (10, 0, 1), (11, 0, 0), (14, 0, 0), (15, 30, 1)],
+                (1, false) => &[(9, 30, 0), (10, 30, 3), (12, 0, 0), (14, 30, 1), (17, 0, 0)],
+                (2, false) => &[(9, 15, 2), (10, 30, 2), (11, 45, 2), (14, 15, 2), (16, 30, 2)],
+                (1, true) => &[(10, 0, 0), (11, 30, 3)],
+                _ => &[],
+            };
+            for &(hour, minute, kind) in plan {
                 slot += 1;
-                let hour = 9 + n * 2 + (p as u32 % 2);
-                let Some(local) = date.and_hms_opt(hour, if p == 2 { 30 } else { 0 }, 0) else { continue };
+                let Some(local) = date.and_hms_opt(hour, minute, 0) else { continue };
                 let Some(start) = tz.from_local_datetime(&local).earliest() else { continue };
+                let (type_id, spec) = &types[kind];
                 let starts_at = DbTime::from(start.with_timezone(&Utc));
-                let ends_at = DbTime::from(starts_at.0 + Duration::minutes(if p == 2 { 45 } else { 30 }));
-                let patient = patients[(slot * 7 + p) % patients.len()];
+                let ends_at = DbTime::from(starts_at.0 + spec.duration());
+                let blocks_until = DbTime::from(ends_at.0 + spec.buffer());
+                let patient = patients[slot % patients.len()];
                 let past = starts_at.0 < Utc::now();
                 let status = match (past, slot % 11) {
-                    (true, 3) => "no_show",
-                    (true, _) => "completed",
-                    (false, 5) => "cancelled",
-                    (false, n) if n % 2 == 0 => "confirmed",
-                    _ => "booked",
+                    (true, 3) => AppointmentStatus::NoShow,
+                    (true, _) => AppointmentStatus::Completed,
+                    (false, 5) => AppointmentStatus::Cancelled,
+                    (false, n) if n % 2 == 0 => AppointmentStatus::Confirmed,
+                    _ => AppointmentStatus::Booked,
                 };
-                repo::appointments::insert(
+                let id = repo::appointments::insert(
                     &mut tx,
                     &scope,
-                    NewAppointment { patient_id: patient, practitioner_id: *practitioner, starts_at, ends_at, kind: KINDS[slot % KINDS.len()], status },
+                    NewAppointment {
+                        patient_id: patient,
+                        practitioner_id: *practitioner,
+                        type_id: *type_id,
+                        room_id: Some(rooms[p]),
+                        series_id: None,
+                        starts_at,
+                        ends_at,
+                        blocks_until,
+                        status,
+                        notes: None,
+                        override_reason: None,
+                    },
                     now,
                 )
                 .await?;
-                if status == "completed" && slot % 3 == 0 {
+                if status == AppointmentStatus::Cancelled {
+                    repo::appointments::set_status(&mut tx, &scope, id, 1, status, Some("Patient asked to rebook"), now).await?;
+                }
+                if status == AppointmentStatus::Completed && slot % 3 == 0 {
                     let total = 4_500 + (slot as i64 % 4) * 1_500;
                     let paid = if slot % 2 == 0 { total } else { 0 };
                     repo::invoices::insert(
@@ -173,6 +252,17 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
             }
         }
     }
+    // Someone hoping for an earlier physiotherapy slot.
+    let waiting = WaitlistForm {
+        patient_id: patients[5].to_string(),
+        type_id: types[2].0.to_string(),
+        practitioner_id: String::new(),
+        earliest: today.to_string(),
+        latest: (today + Duration::days(14)).to_string(),
+        note: "Any morning".into(),
+    }
+    .parse()?;
+    repo::waitlist::insert(&mut tx, &scope, &waiting, now).await?;
     // A few older invoices so billing has history even early in the week.
     for (i, patient) in patients.iter().take(4).enumerate() {
         repo::invoices::insert(

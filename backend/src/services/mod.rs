@@ -10,6 +10,7 @@ pub mod demo;
 pub mod documents;
 pub mod mfa;
 pub mod patients;
+pub mod scheduling;
 pub mod staff;
 
 /// Where a request came from, recorded with sessions (and, with the trust
