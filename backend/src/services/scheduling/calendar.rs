@@ -327,7 +327,11 @@ pub async fn next_available(
     }
     let clinic = ClinicCalendar::load(&mut tx, ctx).await?;
     let hours = repo::schedule::all_hours(&mut tx, &ctx.scope).await?;
-    let not_before = now_utc(services).max(zone::day_bounds_utc(clinic.tz, from).start());
+    // Slots are never offered in the past: the search starts today at the
+    // earliest (its 60 days are then all useful).
+    let now = now_utc(services);
+    let from = from.max(now.with_timezone(&clinic.tz).date_naive());
+    let not_before = now.max(zone::day_bounds_utc(clinic.tz, from).start());
     let mut found: Vec<SlotView> = Vec::new();
     let mut chunk_start = from;
     while chunk_start < from + Duration::days(SEARCH_DAYS) && found.len() < limit {
