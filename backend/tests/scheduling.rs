@@ -12,6 +12,8 @@ use ambula_backend::{
         scheduling::{booking, calendar, setup, waitlist, AppointmentView},
         ClientInfo,
     },
+    repo::appointments::NewAppointment,
+    time::DbTime,
     AuthContext, Db, ServiceError, Services,
 };
 use ambula_domain::{
@@ -40,6 +42,7 @@ ambula_testkit::on_both_backends!(
 
 struct Ctx {
     services: Services,
+    kind: Kind,
     owner_db: Db,
     #[allow(dead_code)]
     smtp: SmtpSink,
@@ -54,7 +57,7 @@ where
     let smtp = SmtpSink::start().await;
     let services = db.services(smtp.mailer());
     let owner_db = db.owner().await;
-    case(Ctx { services, owner_db: owner_db.clone(), smtp }).await;
+    case(Ctx { services, kind, owner_db: owner_db.clone(), smtp }).await;
     owner_db.close().await;
     db.cleanup().await;
 }
@@ -341,6 +344,35 @@ async fn concurrent_overlapping_bookings_exactly_one_wins(ctx: Ctx) {
     let per_day = owner_count(&ctx, "SELECT COUNT(*) FROM (SELECT substr(CAST(starts_at AS TEXT), 1, 10) AS d, COUNT(*) AS n FROM appointments GROUP BY 1 HAVING COUNT(*) > 1) x").await;
     assert_eq!(per_day, 0, "exactly one row per round");
     eprintln!("{ROUNDS} rounds of {CONTENDERS} concurrent bookings in {:?}", started.elapsed());
+
+    // Behind the service's back, an overlapping appointment for the same
+    // practitioner: PostgreSQL's exclusion constraint refuses it at commit
+    // (the backstop); SQLite relies on its serial write transactions.
+    let mut tx = ctx.services.db.write_in(&c.owner.scope).await.unwrap();
+    let start = DbTime::from(utc("2027-01-04T10:10:00Z"));
+    let end = DbTime::from(utc("2027-01-04T10:40:00Z"));
+    let sneaky = NewAppointment {
+        patient_id: c.patients[0],
+        practitioner_id: c.silva,
+        type_id: c.consult,
+        room_id: None,
+        series_id: None,
+        starts_at: start,
+        ends_at: end,
+        blocks_until: end,
+        status: AppointmentStatus::Booked,
+        notes: None,
+        override_reason: None,
+    };
+    repo::appointments::insert(&mut tx, &c.owner.scope, sneaky, ctx.services.now()).await.unwrap();
+    let committed = tx.commit().await;
+    match ctx.kind {
+        Kind::Postgres => {
+            let error = committed.unwrap_err().to_string();
+            assert!(error.contains("appointments_practitioner_no_overlap"), "{error}");
+        }
+        Kind::Sqlite => committed.unwrap(),
+    }
 }
 
 async fn clock_changes_are_explicit(ctx: Ctx) {
