@@ -139,7 +139,7 @@ async fn set_hours(ctx: &Ctx, who: &AuthContext, p: PractitionerId, weekdays: &s
 async fn join(ctx: &Ctx, owner: &AuthContext, email: &str, role: &str) -> AuthContext {
     let sent = accounts::invite(&ctx.services, owner, &InviteForm { email: email.into(), role: role.into() }).await.unwrap();
     let token = sent.link.rsplit('/').next().unwrap().to_owned();
-    let form = AcceptInviteForm { token, name: "Hana Lee".into(), password: PASSWORD.into(), ..Default::default() };
+    let form = AcceptInviteForm { token, name: "Hana Lee".into(), password: PASSWORD.into() };
     let signed = accounts::accept_invite(&ctx.services, &form, &client()).await.unwrap();
     auth::authenticate(&ctx.services, &signed.token).await.unwrap()
 }
@@ -471,9 +471,18 @@ async fn hours_time_off_and_blocked_time(ctx: Ctx) {
     let closed = field(book(&ctx, &c.owner, &form(&c, 2, c.okafor, None, "2026-07-07", "09:00")).await, "time");
     assert!(closed.contains("clinic is closed"), "{closed}");
     book(&ctx, &c.owner, &form(&c, 2, c.okafor, None, "2026-07-07", "10:00")).await.unwrap();
-    // Set-up is for managers.
+    // Set-up is for managers; practitioners may set their own hours only.
     let nurse = join(&ctx, &c.owner, "nurse@a.example", "nurse").await;
     assert!(matches!(setup::add_time_off(&ctx.services, &nurse, &leave, TimeOffKind::Leave).await, Err(ServiceError::Forbidden)));
+    let doctor = join(&ctx, &c.owner, "lee@a.example", "practitioner").await;
+    let mut tx = ctx.services.db.write_in(&c.owner.scope).await.unwrap();
+    let own = repo::practitioners::insert(&mut tx, &c.owner.scope, Some(doctor.membership_id), "Dr Lee", None, "#b45309", ctx.services.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let mornings = WeeklyHoursForm { hours_mon: "08:00-12:00".into(), ..Default::default() };
+    setup::set_practitioner_hours(&ctx.services, &doctor, &own.to_string(), &mornings).await.unwrap();
+    let others = setup::set_practitioner_hours(&ctx.services, &doctor, &c.silva.to_string(), &mornings).await;
+    assert!(matches!(others, Err(ServiceError::Forbidden)), "{others:?}");
+    assert_eq!(setup::practitioner_hours(&ctx.services, &doctor, &own.to_string()).await.unwrap().unwrap().day_text(chrono::Weekday::Mon), "08:00-12:00");
 }
 
 async fn status_workflow_and_waitlist(ctx: Ctx) {
@@ -523,6 +532,9 @@ async fn status_workflow_and_waitlist(ctx: Ctx) {
     waitlist::remove_from_waitlist(&ctx.services, &c.owner, &entry.id.to_string()).await.unwrap();
     assert_eq!(waitlist::list_waitlist(&ctx.services, &c.owner).await.unwrap().len(), 1);
 
+    // Deactivating the type stops new bookings, not moves of existing ones.
+    setup::set_type_active(&ctx.services, &c.owner, &c.consult.to_string(), false).await.unwrap();
+    assert!(field(book(&ctx, &c.owner, &form(&c, 3, c.silva, None, day, "15:00")).await, "type_id").contains("type"));
     // Moves check the version they were shown.
     let moved = booking::reschedule(&ctx.services, &c.owner, &rebooked.id.to_string(), &move_form(&rebooked, day, "11:00")).await.unwrap();
     assert_eq!((moved[0].local_start, moved[0].version), (local("2026-07-07 11:00"), rebooked.version + 1));

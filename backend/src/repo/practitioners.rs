@@ -38,13 +38,15 @@ pub async fn count(tx: &mut Tx, scope: &ClinicScope) -> Result<i64, ServiceError
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PractitionerRow {
     pub id: uuid::Uuid,
+    /// The staff account this practitioner signs in with, if any.
+    pub membership_id: Option<uuid::Uuid>,
     pub name: String,
     pub colour: String,
 }
 
 pub async fn get(tx: &mut Tx, scope: &ClinicScope, id: PractitionerId) -> Result<Option<PractitionerRow>, ServiceError> {
     Ok(on_tx!(tx, c => sqlx::query_as::<_, PractitionerRow>(
-        "SELECT id, name, colour FROM practitioners WHERE clinic_id = $1 AND id = $2",
+        "SELECT id, membership_id, name, colour FROM practitioners WHERE clinic_id = $1 AND id = $2",
     )
     .bind(scope.clinic_id().as_uuid())
     .bind(id.as_uuid())
@@ -54,7 +56,7 @@ pub async fn get(tx: &mut Tx, scope: &ClinicScope, id: PractitionerId) -> Result
 
 pub async fn list(tx: &mut Tx, scope: &ClinicScope) -> Result<Vec<PractitionerRow>, ServiceError> {
     Ok(on_tx!(tx, c => sqlx::query_as::<_, PractitionerRow>(
-        "SELECT id, name, colour FROM practitioners WHERE clinic_id = $1 ORDER BY name, id",
+        "SELECT id, membership_id, name, colour FROM practitioners WHERE clinic_id = $1 ORDER BY name, id",
     )
     .bind(scope.clinic_id().as_uuid())
     .fetch_all(c)

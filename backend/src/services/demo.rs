@@ -229,9 +229,9 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
                 if status == AppointmentStatus::Cancelled {
                     repo::appointments::set_status(&mut tx, &scope, id, 1, status, Some("Patient asked to rebook"), now).await?;
                 }
-                if status == AppointmentStatus::Completed && slot % 3 == 0 {
+                if status == AppointmentStatus::Completed && slot.is_multiple_of(3) {
                     let total = 4_500 + (slot as i64 % 4) * 1_500;
-                    let paid = if slot % 2 == 0 { total } else { 0 };
+                    let paid = if slot.is_multiple_of(2) { total } else { 0 };
                     repo::invoices::insert(
                         &mut tx,
                         &scope,

@@ -62,6 +62,9 @@ struct References {
     kind: TypeRow,
 }
 
+/// `existing`: the appointment being moved, if any. Its own type and room
+/// stay usable after being deactivated (deactivation stops new bookings,
+/// it does not pin existing ones in place).
 async fn references(
     tx: &mut Tx,
     ctx: &AuthContext,
@@ -69,7 +72,9 @@ async fn references(
     practitioner: PractitionerId,
     room: Option<RoomId>,
     kind: AppointmentTypeId,
+    existing: Option<&AppointmentRow>,
 ) -> Result<References, ServiceError> {
+    let own_room = |id: RoomId| existing.is_some_and(|e| e.room_id == Some(id.as_uuid()));
     let mut errors = FieldErrors::new();
     if repo::patients::get(tx, &ctx.scope, patient).await?.is_none() {
         errors.add("patient_id", "Choose a patient from the list.");
@@ -81,7 +86,7 @@ async fn references(
     let room_row = match room {
         None => None,
         Some(id) => match repo::rooms::get(tx, &ctx.scope, id).await? {
-            Some(row) if row.active => Some(row),
+            Some(row) if row.active || own_room(id) => Some(row),
             Some(row) => {
                 errors.add("room_id", format!("{} is out of use. Choose another room.", row.name));
                 None
@@ -93,7 +98,7 @@ async fn references(
         },
     };
     let type_row = match repo::appointment_types::get(tx, &ctx.scope, kind).await? {
-        Some(row) if row.active => Some(row),
+        Some(row) if row.active || existing.is_some() => Some(row),
         _ => {
             errors.add("type_id", "Choose the type of appointment.");
             None
@@ -172,7 +177,7 @@ pub async fn book(
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
     lock(&mut tx, ctx, booking.practitioner_id, booking.room_id, booking.patient_id).await?;
-    let refs = references(&mut tx, ctx, booking.patient_id, booking.practitioner_id, booking.room_id, booking.type_id).await?;
+    let refs = references(&mut tx, ctx, booking.patient_id, booking.practitioner_id, booking.room_id, booking.type_id, None).await?;
     let clinic = ClinicCalendar::load(&mut tx, ctx).await?;
 
     let first_local = booking.date.and_time(booking.time);
@@ -358,7 +363,7 @@ pub async fn reschedule(services: &Services, ctx: &AuthContext, id: &str, form: 
         RoomChange::To(room) => Some(room),
     };
     lock(&mut tx, ctx, practitioner, room_of(&row), patient).await?;
-    let refs = references(&mut tx, ctx, patient, practitioner, room_of(&row), AppointmentTypeId::from_uuid(row.type_id)).await?;
+    let refs = references(&mut tx, ctx, patient, practitioner, room_of(&row), AppointmentTypeId::from_uuid(row.type_id), Some(&row)).await?;
     let clinic = ClinicCalendar::load(&mut tx, ctx).await?;
     let targets = in_scope(&mut tx, ctx, &row, change.scope, |m| Ok(movable(m.status()?))).await?;
     let exclude: Vec<Uuid> = targets.iter().map(|t| t.id).collect();

@@ -228,19 +228,30 @@ async fn practitioner(tx: &mut crate::db::Tx, ctx: &AuthContext, id: &str) -> Re
     }
 }
 
-/// A practitioner's regular weekly hours, in the clinic's local time.
-/// (Practitioners editing their own hours is left to managers for now.)
+/// A practitioner's regular weekly hours, in the clinic's local time. Set
+/// by managers, or by practitioners for themselves (their own calendar;
+/// time off still goes through a manager, who plans cover).
 pub async fn set_practitioner_hours(
     services: &Services,
     ctx: &AuthContext,
     practitioner_id: &str,
     form: &WeeklyHoursForm,
 ) -> Result<WeeklyHours, ServiceError> {
-    manage(services, ctx, "practitioner.hours", practitioner_id).await?;
+    let id: PractitionerId = parse_id(practitioner_id, "practitioner_id", "Choose a practitioner from the list.")?;
+    if !ctx.can(Permission::ManageClinic) {
+        let mut tx = services.db.read_in(&ctx.scope).await?;
+        let own = repo::practitioners::get(&mut tx, &ctx.scope, id)
+            .await?
+            .is_some_and(|p| p.membership_id == Some(ctx.membership_id.as_uuid()));
+        drop(tx);
+        if !own || !ctx.can(Permission::Schedule) {
+            manage(services, ctx, "practitioner.hours", practitioner_id).await?;
+        }
+    }
     let hours = form.parse()?;
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
-    let id = practitioner(&mut tx, ctx, practitioner_id).await?;
+    let id = practitioner(&mut tx, ctx, &id.to_string()).await?;
     repo::schedule::set_hours(&mut tx, &ctx.scope, id, &hours, now).await?;
     let detail = serde_json::to_string(&hours).unwrap_or_default();
     let (actor, entry) = record(ctx, "practitioner.hours", "practitioner", id, detail);
