@@ -238,6 +238,11 @@ impl Tx {
         self.set("app.invite_token_hash", token_hash).await
     }
 
+    /// Lets the transaction read the one calendar feed whose token it holds.
+    pub(crate) async fn with_feed_token(&mut self, token_hash: &str) -> Result<(), DbError> {
+        self.set("app.feed_token_hash", token_hash).await
+    }
+
     async fn set(&mut self, name: &str, value: &str) -> Result<(), DbError> {
         if let Tx::Postgres(tx) = self {
             // set_config, not SET LOCAL: SET takes no bind parameters.

@@ -18,6 +18,7 @@ pub mod mail;
 pub mod repo;
 pub mod scope;
 pub mod services;
+pub mod sms;
 pub mod throttle;
 pub mod time;
 pub mod totp;
@@ -29,6 +30,7 @@ pub use db::{Backend, Db, DbError};
 pub use error::ServiceError;
 pub use mail::Mailer;
 pub use scope::{AuthContext, ClinicScope};
+pub use sms::{SmsSender, SmsSettings};
 
 /// Everything a request handler needs, cheap to clone.
 #[derive(Clone)]
@@ -42,6 +44,11 @@ pub struct Services {
     /// The master key and the unwrapped data keys (envelope encryption).
     pub keys: Keyring,
     pub ip_throttle: throttle::IpThrottle,
+    /// Reminder SMS provider; `None`: SMS reminders fail visibly ("no SMS
+    /// provider configured") instead of going anywhere.
+    pub sms: Option<SmsSender>,
+    /// Live calendar updates (the SSE route subscribes).
+    pub live: services::live::LiveHub,
 }
 
 impl Services {
@@ -54,7 +61,14 @@ impl Services {
             clock: Clock::system(),
             keys: Keyring::new(master_key),
             ip_throttle: Default::default(),
+            sms: None,
+            live: Default::default(),
         }
+    }
+
+    pub fn with_sms(mut self, sms: Option<SmsSender>) -> Self {
+        self.sms = sms;
+        self
     }
 
     pub fn now(&self) -> time::DbTime {

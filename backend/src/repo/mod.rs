@@ -5,6 +5,7 @@
 pub mod access;
 pub mod appointment_types;
 pub mod appointments;
+pub mod calendar_feeds;
 pub mod clinics;
 pub mod invites;
 pub mod invoices;
@@ -13,6 +14,7 @@ pub mod memberships;
 pub mod password_resets;
 pub mod patients;
 pub mod practitioners;
+pub mod reminders;
 pub mod rooms;
 pub mod schedule;
 pub mod security_events;

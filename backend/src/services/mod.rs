@@ -5,11 +5,14 @@ pub mod accounts;
 pub mod admin;
 pub mod audit_log;
 pub mod auth;
+pub mod calendar_feed;
 pub mod dashboard;
+pub mod live;
 pub mod demo;
 pub mod documents;
 pub mod mfa;
 pub mod patients;
+pub mod reminders;
 pub mod scheduling;
 pub mod staff;
 

@@ -22,6 +22,10 @@ use crate::{
         series::NewSeries,
     },
     scope::AuthContext,
+    services::{
+        live::{CalendarChange, CalendarEvent},
+        reminders,
+    },
     time::DbTime,
     Services,
 };
@@ -277,6 +281,7 @@ pub async fn book(
         detail.push_str(&override_detail(override_reason, problems));
         let entry = Entry::ok("appointment.create", "appointment", id).patient(booking.patient_id.as_uuid()).detail(detail);
         audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+        reminders::enqueue::scheduled(&mut tx, &ctx.scope, id, f.starts_at, now).await?;
         ids.push(id);
     }
     let mut rows = Vec::with_capacity(ids.len());
@@ -285,6 +290,7 @@ pub async fn book(
     }
     let appointments = AppointmentView::build_all(&mut tx, ctx, &clinic, rows).await?;
     commit_booking(tx).await?;
+    announce(services, ctx, CalendarChange::Booked, &appointments);
     Ok(Booked { series_id, appointments })
 }
 
@@ -433,6 +439,7 @@ pub async fn reschedule(services: &Services, ctx: &AuthContext, id: &str, form: 
         detail.push_str(&override_detail(override_reason, problems));
         let entry = Entry::ok("appointment.move", "appointment", target_id).patient(target.patient_id).detail(detail);
         audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+        reminders::enqueue::scheduled(&mut tx, &ctx.scope, target_id, f.starts_at, now).await?;
         moved.push(target_id);
     }
     let mut rows = Vec::with_capacity(moved.len());
@@ -441,6 +448,7 @@ pub async fn reschedule(services: &Services, ctx: &AuthContext, id: &str, form: 
     }
     let views = AppointmentView::build_all(&mut tx, ctx, &clinic, rows).await?;
     commit_booking(tx).await?;
+    announce(services, ctx, CalendarChange::Moved, &views);
     Ok(views)
 }
 
@@ -489,6 +497,9 @@ pub async fn set_status(services: &Services, ctx: &AuthContext, id: &str, form: 
         }
         let entry = Entry::ok(action, "appointment", target_id).patient(target.patient_id).detail(detail);
         audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+        if !matches!(next, AppointmentStatus::Booked | AppointmentStatus::Confirmed) {
+            reminders::enqueue::withdrawn(&mut tx, &ctx.scope, target_id, next.as_str(), now).await?;
+        }
         changed.push(target_id);
     }
     let waitlist_offers = if next.requires_reason() { offers_for_slot(&mut tx, ctx, &clinic, &row).await? } else { Vec::new() };
@@ -498,5 +509,13 @@ pub async fn set_status(services: &Services, ctx: &AuthContext, id: &str, form: 
     }
     let appointments = AppointmentView::build_all(&mut tx, ctx, &clinic, rows).await?;
     tx.commit().await?;
+    announce(services, ctx, CalendarChange::Status, &appointments);
     Ok(StatusChanged { appointments, waitlist_offers })
+}
+
+/// Tells the clinic's open calendars, after the commit (see `services::live`).
+fn announce(services: &Services, ctx: &AuthContext, kind: CalendarChange, appointments: &[AppointmentView]) {
+    for a in appointments {
+        services.live.publish(&ctx.scope, CalendarEvent { kind, appointment_id: a.id, date: a.local_start.date() });
+    }
 }
