@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub master_key_file: Option<String>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    pub sms_url: Option<String>,
+    pub sms_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,9 @@ pub struct Config {
     /// Built-in HTTPS (`AMBULA_TLS_CERT` + `AMBULA_TLS_KEY`); `None`: plain
     /// HTTP, for a TLS-terminating reverse proxy or local development.
     pub tls: Option<TlsFiles>,
+    /// The SMS provider for reminders (`AMBULA_SMS_URL` + `AMBULA_SMS_TOKEN`);
+    /// `None`: SMS reminders are marked failed, visibly, and email still works.
+    pub sms: Option<ambula_backend::SmsSettings>,
 }
 
 /// PEM files: the certificate chain (server certificate first) and its
@@ -245,8 +250,30 @@ impl Config {
             (None, None) => MasterKeySource::File { path: data_dir.join("master.key"), create: true },
         };
 
+        let sms = match (pick("AMBULA_SMS_URL", file.sms_url), pick("AMBULA_SMS_TOKEN", file.sms_token)) {
+            (None, None) => None,
+            (Some(url), Some(token)) => {
+                let url = url.trim().to_owned();
+                if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+                    problems.push(format!(
+                        "AMBULA_SMS_URL / sms_url: {url:?} must be the provider's https:// endpoint, like https://sms.example/send"
+                    ));
+                }
+                Some(ambula_backend::SmsSettings { url, token: token.trim().to_owned() })
+            }
+            (Some(_), None) => {
+                problems.push("AMBULA_SMS_TOKEN / sms_token: set the SMS provider's API token too (it is sent as a bearer token)".to_owned());
+                None
+            }
+            (None, Some(_)) => {
+                problems.push("AMBULA_SMS_URL / sms_url: set the SMS provider's endpoint too, or remove AMBULA_SMS_TOKEN".to_owned());
+                None
+            }
+        };
+
         if problems.is_empty() {
             Ok(Config {
+                sms,
                 database_owner_url,
                 master_key,
                 tls,
@@ -332,6 +359,22 @@ mod tests {
         for key in ["AMBULA_BIND", "DATABASE_URL", "AMBULA_PUBLIC_URL", "AMBULA_SMTP_URL", "AMBULA_LOG_FORMAT", "AMBULA_MAX_BODY_BYTES", "AMBULA_IDLE_TIMEOUT_MINUTES"] {
             assert!(text.contains(key), "{key} missing from:\n{text}");
         }
+    }
+
+    #[test]
+    fn sms_settings_come_in_pairs_and_are_checked() {
+        let config = load(&[], FileConfig::default()).unwrap();
+        assert!(config.sms.is_none());
+        let config = load(&[("AMBULA_SMS_URL", "https://sms.example/send"), ("AMBULA_SMS_TOKEN", "secret")], FileConfig::default()).unwrap();
+        assert_eq!(config.sms, Some(ambula_backend::SmsSettings { url: "https://sms.example/send".into(), token: "secret".into() }));
+        let file = FileConfig { sms_url: Some("https://sms.example/send".into()), sms_token: Some("from-file".into()), ..Default::default() };
+        assert_eq!(load(&[("AMBULA_SMS_TOKEN", "from-env")], file).unwrap().sms.unwrap().token, "from-env");
+        let only_url = load(&[("AMBULA_SMS_URL", "https://sms.example/send")], FileConfig::default()).unwrap_err().to_string();
+        assert!(only_url.contains("AMBULA_SMS_TOKEN"), "{only_url}");
+        let only_token = load(&[("AMBULA_SMS_TOKEN", "secret")], FileConfig::default()).unwrap_err().to_string();
+        assert!(only_token.contains("AMBULA_SMS_URL"), "{only_token}");
+        let bad = load(&[("AMBULA_SMS_URL", "sms.example"), ("AMBULA_SMS_TOKEN", "secret")], FileConfig::default()).unwrap_err().to_string();
+        assert!(bad.contains("AMBULA_SMS_URL") && !bad.contains("secret"), "{bad}");
     }
 
     #[test]

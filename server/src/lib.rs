@@ -1,5 +1,6 @@
 //! The Ambula server: configuration, HTTP routing and the CLI commands.
 
+pub mod calendar;
 pub mod config;
 pub mod documents;
 pub mod middleware;
@@ -31,13 +32,15 @@ pub async fn connect(config: &Config) -> Result<Db, ambula_backend::DbError> {
 
 pub fn services(config: &Config, db: Db) -> Result<Services, String> {
     let master_key = config.master_key.load().map_err(|e| format!("master key: {e}"))?;
+    let sms = config.sms.clone().map(ambula_backend::SmsSender::new).transpose().map_err(|e| format!("AMBULA_SMS_URL: {e}"))?;
     Ok(Services::new(
         db,
         Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
         AuthSettings { idle_timeout: config.idle_timeout, ..AuthSettings::default() },
         config.public_url.clone(),
         master_key,
-    ))
+    )
+    .with_sms(sms))
 }
 
 /// A bound, ready-to-run server. Tests bind port 0 and read `addr`.

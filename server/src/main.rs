@@ -1,6 +1,6 @@
 //! `server`: run Ambula, or do one maintenance task and exit.
 
-use ambula_backend::services::{accounts, admin, audit_log, demo};
+use ambula_backend::services::{accounts, admin, audit_log, demo, reminders};
 use ambula_domain::accounts::SignupForm;
 use clap::{Parser, Subcommand};
 use server::config::{Config, LogFormat};
@@ -188,7 +188,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     assets.display()
                 );
             }
-            let app = server::Application::build(&config, services)
+            let app = server::Application::build(&config, services.clone())
                 .await
                 .map_err(|e| format!("cannot {} on {}: {e}", if config.tls.is_some() { "serve HTTPS" } else { "listen" }, config.bind))?;
             println!();
@@ -198,7 +198,22 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             }
             println!("Press Ctrl-C to stop.");
             tracing::info!(addr = %app.addr, backend = ?db.backend(), tls = config.tls.is_some(), "listening");
-            app.run_until(server::shutdown_signal()).await.map_err(|e| e.to_string())?;
+            // Reminders go out while the server runs; on SIGTERM / Ctrl-C
+            // the message in hand is finished and recorded before the
+            // database closes, so a restart never sends it again.
+            let delivery = reminders::spawn_delivery(services.clone());
+            let live = services.live.clone();
+            let served = app
+                .run_until(async move {
+                    server::shutdown_signal().await;
+                    // Open live-update streams would hold the graceful
+                    // shutdown open; end them (browsers reconnect later).
+                    live.close();
+                })
+                .await
+                .map_err(|e| e.to_string());
+            delivery.shutdown().await;
+            served?;
             db.close().await;
             tracing::info!("stopped");
         }

@@ -1,7 +1,7 @@
 //! The HTTP surface: health checks, server functions, pages and static
 //! files, wrapped in the middleware that every response passes through.
 
-use crate::{config::Config, documents, middleware};
+use crate::{calendar, config::Config, documents, middleware};
 use ambula_backend::Services;
 use app::{session::CookieSettings, shell, App};
 use axum::{
@@ -69,6 +69,8 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route(AUDIT_CSV, get(audit_csv))
         .route(PATIENT_DOCUMENTS, post(documents::upload))
         .route(DOCUMENT, get(documents::download))
+        .route(LIVE_CALENDAR, get(calendar::live_calendar))
+        .route(CALENDAR_FEED, get(calendar::feed))
         .route(
             "/api/{*fn_name}",
             post({
@@ -112,7 +114,16 @@ pub fn router(config: &Config, services: Services) -> Router {
 pub const AUDIT_CSV: &str = "/api/audit.csv";
 pub const PATIENT_DOCUMENTS: &str = "/api/patients/{id}/documents";
 pub const DOCUMENT: &str = "/api/documents/{id}";
-pub const DATA_ROUTES: &[(&str, &str)] = &[("GET", AUDIT_CSV), ("POST", PATIENT_DOCUMENTS), ("GET", DOCUMENT)];
+pub const LIVE_CALENDAR: &str = "/api/live/calendar";
+/// `{file}` is `<token>.ics`; the token alone authorizes (no session).
+pub const CALENDAR_FEED: &str = "/calendar/feeds/{file}";
+pub const DATA_ROUTES: &[(&str, &str)] = &[
+    ("GET", AUDIT_CSV),
+    ("POST", PATIENT_DOCUMENTS),
+    ("GET", DOCUMENT),
+    ("GET", LIVE_CALENDAR),
+    ("GET", CALENDAR_FEED),
+];
 
 /// The audit trail as CSV, with the viewer's filters as query parameters.
 /// A plain GET so the browser downloads it; it changes nothing but the

@@ -33,6 +33,9 @@ enum Kind2 {
     Signed,
     /// Takes a record id: probed across clinics and roles.
     Id(Target),
+    /// Authorized by a secret in the URL alone, no session (calendar
+    /// feeds): an unknown token is 404 signed out and signed in alike.
+    Token,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -103,6 +106,9 @@ const SPECS: &[Spec] = &[
     Spec { path: "GET /api/audit.csv", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
     Spec { path: "POST /api/patients/{id}/documents", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[] },
     Spec { path: "GET /api/documents/{id}", kind: Kind2::Id(Target::Document), forbidden_for: Some("billing"), form: &[] },
+    // The live calendar stream (server-sent events): whoever may see the calendar.
+    Spec { path: "GET /api/live/calendar", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "GET /calendar/feeds/{file}", kind: Kind2::Token, forbidden_for: None, form: &[] },
 ];
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -130,7 +136,7 @@ impl App {
 
     async fn probe(&self, spec: &Spec, id: &str, cookie: Option<&str>) -> StatusCode {
         if let Some((method, path)) = spec.path.split_once(' ') {
-            let url = format!("{}{}", self.url, path.replace("{id}", id));
+            let url = format!("{}{}", self.url, path.replace("{id}", id).replace("{file}", &format!("{id}.ics")));
             let mut request = match method {
                 "GET" => self.client.get(url),
                 _ => self.client.post(url).header("x-file-name", "scan.pdf").body(PDF.to_vec()),
@@ -279,7 +285,13 @@ async fn matrix(app: App) {
 
     for spec in SPECS {
         // Signed out: 401 for everything that is not public.
-        if !matches!(spec.kind, Kind2::Public) {
+        if let Kind2::Token = spec.kind {
+            for cookie in [None, Some(a.as_str())] {
+                let status = app.probe(spec, "not-a-feed-token", cookie).await;
+                assert_eq!(status, StatusCode::NOT_FOUND, "{} with an unknown token", spec.path);
+            }
+        }
+        if !matches!(spec.kind, Kind2::Public | Kind2::Token) {
             let status = app.probe(spec, "00000000-0000-7000-8000-000000000000", None).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{} signed out", spec.path);
             let forged = app.probe(spec, "00000000-0000-7000-8000-000000000000", Some("ambula_session=forged")).await;

@@ -39,13 +39,16 @@ fn iso_date<S: serde::Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Er
 #[derive(Clone)]
 pub struct LiveHub {
     sender: broadcast::Sender<(ClinicId, CalendarEvent)>,
+    /// Set at shutdown: open streams end, so a graceful shutdown does not
+    /// wait for them.
+    closed: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for LiveHub {
     fn default() -> Self {
         // Bursts (a series of 50 cancelled at once) fit; beyond that a slow
         // subscriber lags and reloads.
-        Self { sender: broadcast::channel(1024).0 }
+        Self { sender: broadcast::channel(1024).0, closed: tokio::sync::watch::channel(false).0 }
     }
 }
 
@@ -59,13 +62,19 @@ impl LiveHub {
     }
 
     pub fn subscribe(&self, scope: &ClinicScope) -> LiveSubscription {
-        LiveSubscription { clinic: scope.clinic_id(), receiver: self.sender.subscribe() }
+        LiveSubscription { clinic: scope.clinic_id(), receiver: self.sender.subscribe(), closed: self.closed.subscribe() }
+    }
+
+    /// Ends every subscription (server shutdown).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
     }
 }
 
 pub struct LiveSubscription {
     clinic: ClinicId,
     receiver: broadcast::Receiver<(ClinicId, CalendarEvent)>,
+    closed: tokio::sync::watch::Receiver<bool>,
 }
 
 /// What a subscriber receives next.
@@ -83,7 +92,14 @@ impl LiveSubscription {
     /// are skipped here, so they never reach the stream.
     pub async fn next(&mut self) -> Received {
         loop {
-            match self.receiver.recv().await {
+            if *self.closed.borrow() {
+                return Received::Closed;
+            }
+            let received = tokio::select! {
+                r = self.receiver.recv() => r,
+                _ = self.closed.changed() => return Received::Closed,
+            };
+            match received {
                 Ok((clinic, event)) if clinic == self.clinic => return Received::Event(event),
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(_)) => return Received::Lagged,
@@ -91,4 +107,17 @@ impl LiveSubscription {
             }
         }
     }
+}
+
+/// The live calendar of the caller's clinic, for whoever may see the
+/// calendar (`Schedule`); a refusal is audited like any other.
+pub async fn subscribe_calendar(
+    services: &crate::Services,
+    ctx: &crate::AuthContext,
+) -> Result<LiveSubscription, crate::ServiceError> {
+    if !ctx.can(ambula_domain::Permission::Schedule) {
+        crate::audit::record_denial(services, ctx, "calendar.live", "calendar", "", None).await?;
+        return Err(crate::ServiceError::Forbidden);
+    }
+    Ok(services.live.subscribe(&ctx.scope))
 }
