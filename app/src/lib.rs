@@ -6,6 +6,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod feeds_api;
 pub mod pages;
 pub mod security_api;
 #[cfg(feature = "ssr")]

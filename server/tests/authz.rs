@@ -45,6 +45,7 @@ enum Target {
     Session,
     Clinic,
     Document,
+    Practitioner,
 }
 
 struct Spec {
@@ -102,6 +103,10 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/reset_staff_mfa", kind: Kind2::Id(Target::Member), forbidden_for: Some("nurse"), form: &[("membership_id", "{id}")] },
     Spec { path: "/api/revoke_session", kind: Kind2::Id(Target::Session), forbidden_for: None, form: &[("handle", "{id}")] },
     Spec { path: "/api/switch_clinic", kind: Kind2::Id(Target::Clinic), forbidden_for: None, form: &[("clinic_id", "{id}")] },
+    // Calendar feeds: the practitioner themself or an owner/administrator.
+    Spec { path: "/api/calendar_feed_status", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}")] },
+    Spec { path: "/api/calendar_feed_rotate", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}")] },
+    Spec { path: "/api/calendar_feed_revoke", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}")] },
     // Data routes outside the server functions.
     Spec { path: "GET /api/audit.csv", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
     Spec { path: "POST /api/patients/{id}/documents", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[] },
@@ -116,6 +121,9 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 struct App {
     url: String,
     client: Client,
+    /// The server's own services, for set-up that has no route yet
+    /// (practitioners).
+    services: ambula_backend::Services,
 }
 
 impl App {
@@ -202,13 +210,13 @@ async fn run(kind: Kind, case: fn(App) -> std::pin::Pin<Box<dyn std::future::Fut
     ]);
     let config = Config::from_sources(FileConfig::default(), |k| env.get(k).cloned()).unwrap();
     let services = server::services(&config, db.db.clone()).unwrap();
-    let app = server::Application::build(&config, services).await.unwrap();
+    let app = server::Application::build(&config, services.clone()).await.unwrap();
     let url = format!("http://{}", app.addr);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    case(App { url, client: Client::builder().redirect(Policy::none()).build().unwrap() }).await;
+    case(App { url, client: Client::builder().redirect(Policy::none()).build().unwrap(), services }).await;
     let _ = stop.send(());
     let _ = handle.await;
     db.cleanup().await;
@@ -268,6 +276,22 @@ async fn matrix(app: App) {
     };
     let b_document = upload(&b, &b_patient).await;
     let a_document = upload(&a, &a_patient).await;
+    // A practitioner in each clinic (no route creates one yet).
+    let practitioner_in = |cookie: String| {
+        let services = app.services.clone();
+        async move {
+            let token = cookie.trim_start_matches("ambula_session=").to_owned();
+            let ctx = ambula_backend::services::auth::authenticate(&services, &token).await.unwrap();
+            let mut tx = services.db.write_in(&ctx.scope).await.unwrap();
+            let id = ambula_backend::repo::practitioners::insert(&mut tx, &ctx.scope, None, "Dr Probe", None, "#1d4ed8", services.now())
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            id.to_string()
+        }
+    };
+    let a_practitioner = practitioner_in(a.clone()).await;
+    let b_practitioner = practitioner_in(b.clone()).await;
     let b_clinic = {
         let clinics = app.call("/api/my_clinics", &[], &b).await;
         clinics[0]["id"].as_str().unwrap().to_owned()
@@ -305,6 +329,7 @@ async fn matrix(app: App) {
                 Target::Session => &b_session,
                 Target::Clinic => &b_clinic,
                 Target::Document => &b_document,
+                Target::Practitioner => &b_practitioner,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -315,6 +340,7 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Patient) => a_patient.as_str(),
                 Kind2::Id(Target::Member) => a_nurse.as_str(),
                 Kind2::Id(Target::Document) => a_document.as_str(),
+                Kind2::Id(Target::Practitioner) => a_practitioner.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's
