@@ -112,6 +112,21 @@ pub async fn skip_pending(
     })
 }
 
+/// Whether anything of this clinic is due: a cheap read, so an idle pass
+/// over many clinics takes no write locks.
+pub async fn any_due(tx: &mut Tx, scope: &ClinicScope, now: DbTime) -> Result<bool, ServiceError> {
+    let row: Option<(i32,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT 1 FROM reminder_outbox
+         WHERE clinic_id = $1 AND status = 'pending' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+         LIMIT 1",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(now)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.is_some())
+}
+
 /// A claimed message.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {

@@ -119,6 +119,12 @@ pub async fn run_once(services: &Services, settings: &DeliverySettings, stop: &w
     let mut handled = 0;
     for (clinic, _) in clinics {
         let scope = ClinicScope::new(ClinicId::from_uuid(clinic));
+        let mut tx = services.db.read_in(&scope).await?;
+        let due = repo::reminders::any_due(&mut tx, &scope, services.now()).await?;
+        drop(tx);
+        if !due {
+            continue;
+        }
         loop {
             if *stop.borrow() {
                 return Ok(handled);
