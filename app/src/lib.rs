@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod feeds_api;
+pub mod insights_api;
 pub mod pages;
 pub mod security_api;
 #[cfg(feature = "ssr")]
@@ -18,7 +19,7 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute,
 };
-use pages::{public::*, staff::*};
+use pages::{insights::InsightsPage, public::*, staff::*};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
@@ -70,6 +71,7 @@ lazy_page!(CalendarRoute, CalendarPage);
 lazy_page!(PatientsRoute, PatientsPage);
 lazy_page!(BillingRoute, BillingPage);
 lazy_page!(SettingsRoute, SettingsPage);
+lazy_page!(InsightsRoute, InsightsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -91,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients") view={Lazy::<PatientsRoute>::new()}/>
                     <Route path=path!("billing") view={Lazy::<BillingRoute>::new()}/>
                     <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()}/>
+                    <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -9,7 +9,7 @@ use ambula_backend::{
     repo,
     services::{
         accounts, auth, patients,
-        scheduling::{booking, calendar, setup, waitlist, AppointmentView},
+        scheduling::{booking, calendar, insights, setup, waitlist, AppointmentView},
         ClientInfo,
     },
     repo::appointments::NewAppointment,
@@ -38,6 +38,7 @@ ambula_testkit::on_both_backends!(
     weekly_series,
     next_available_slots,
     bad_input_is_reported_at_the_field,
+    insights_count_per_day_rates_and_utilization,
 );
 
 struct Ctx {
@@ -694,4 +695,45 @@ async fn bad_input_is_reported_at_the_field(ctx: Ctx) {
     let billing = join(&ctx, &c.owner, "billing@a.example", "billing").await;
     assert!(matches!(calendar::day_view(&ctx.services, &billing, "2026-07-07", CalendarBy::Practitioner).await, Err(ServiceError::Forbidden)));
     assert!(matches!(book(&ctx, &billing, &good).await, Err(ServiceError::Forbidden)));
+}
+
+// 2026-07-07 is a Tuesday: both practitioners work 8 hours a day.
+async fn insights_count_per_day_rates_and_utilization(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example", "Europe/Lisbon").await;
+    let other = clinic(&ctx, "Elsewhere", "owner@b.example", "Europe/Lisbon").await;
+    let day = "2026-07-07";
+    let done = book(&ctx, &c.owner, &form(&c, 0, c.silva, None, day, "09:00")).await.unwrap();
+    let missed = book(&ctx, &c.owner, &form(&c, 1, c.silva, None, day, "10:00")).await.unwrap();
+    let dropped = book(&ctx, &c.owner, &form(&c, 2, c.silva, None, day, "11:00")).await.unwrap();
+    book(&ctx, &c.owner, &form(&c, 3, c.okafor, None, day, "09:00")).await.unwrap();
+    // Another clinic's appointment on the same day is not counted.
+    book(&ctx, &other.owner, &form(&other, 0, other.silva, None, day, "09:00")).await.unwrap();
+    for next in ["arrived", "completed"] {
+        booking::set_status(&ctx.services, &c.owner, &done.id.to_string(), &status(next, "")).await.unwrap();
+    }
+    booking::set_status(&ctx.services, &c.owner, &missed.id.to_string(), &status("no_show", "")).await.unwrap();
+    booking::set_status(&ctx.services, &c.owner, &dropped.id.to_string(), &status("cancelled", "Travelling")).await.unwrap();
+
+    let s = insights::summary(&ctx.services, &c.owner, "2026-07-07", "2026-07-08").await.unwrap();
+    assert_eq!(s.days.len(), 2);
+    let d = &s.days[0];
+    assert_eq!((d.attended, d.upcoming, d.cancelled, d.no_show), (1, 1, 1, 1));
+    assert_eq!(s.days[1].total(), 0);
+    assert_eq!((s.total, s.cancellation_bp, s.no_show_bp), (4, Some(2500), Some(3333)));
+    let silva = s.utilization.iter().find(|u| u.practitioner_id == c.silva).unwrap();
+    // Two days of 8 hours; a completed and a missed half hour count, the cancelled one does not.
+    assert_eq!((silva.booked_minutes, silva.working_minutes, silva.percent()), (60, 960, Some(6)));
+    let okafor = s.utilization.iter().find(|u| u.practitioner_id == c.okafor).unwrap();
+    assert_eq!(okafor.booked_minutes, 30);
+
+    // Bad ranges are refused at the field; a role without Schedule is refused.
+    assert!(field(insights::summary(&ctx.services, &c.owner, "2026-07-08", "2026-07-07").await, "to").contains("on or after"));
+    assert!(field(insights::summary(&ctx.services, &c.owner, "", "2026-07-07").await, "from").contains("Choose the date"));
+    // Nothing chosen: the last 30 days up to today.
+    let recent = insights::summary(&ctx.services, &c.owner, "", "").await.unwrap();
+    assert_eq!(recent.days.len(), 30);
+    assert_eq!(recent.to, ctx.services.now().0.with_timezone(&chrono_tz::Europe::Lisbon).date_naive());
+    assert!(field(insights::summary(&ctx.services, &c.owner, "2026-01-01", "2027-06-30").await, "to").contains("at most"));
+    let billing = join(&ctx, &c.owner, "billing@a.example", "billing").await;
+    assert!(matches!(insights::summary(&ctx.services, &billing, day, day).await, Err(ServiceError::Forbidden)));
 }

@@ -91,6 +91,7 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/security_settings", kind: Kind2::Signed, forbidden_for: None, form: &[] },
     Spec { path: "/api/update_security_settings", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("idle_timeout_minutes", "10"), ("break_glass_minutes", "30")] },
     Spec { path: "/api/audit_entries", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "/api/scheduling_insights", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("from", ""), ("to", "")] },
     Spec { path: "/api/patient_search", kind: Kind2::Signed, forbidden_for: None, form: &[("q", "")] },
     Spec { path: "/api/patient_create", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("given_name", "New"), ("family_name", "Patient"), ("date_of_birth", "1990-01-01")] },
     // Record ids.

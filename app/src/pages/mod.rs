@@ -1,2 +1,3 @@
 pub mod public;
 pub mod staff;
+pub mod insights;

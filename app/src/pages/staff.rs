@@ -15,7 +15,7 @@ use leptos_router::components::{Outlet, Redirect, A};
 /// Branches use `Either` rather than `into_any()` throughout the app: a type-
 /// erased view carries every rendering method in its vtable, so all of them
 /// end up in the wasm bundle; `Either` lets unused ones be dropped.
-fn error_view(error: AppError) -> impl IntoView {
+pub(crate) fn error_view(error: AppError) -> impl IntoView {
     match error {
         AppError::Unauthenticated => Either::Left(view! { <Redirect path="/sign-in"/> }),
         other => Either::Right(view! { <p class="form-alert" role="alert">{other.summary()}</p> }),
@@ -52,6 +52,7 @@ pub fn StaffShell() -> impl IntoView {
                     <li><A href="/app/calendar">"Calendar"</A></li>
                     <li><A href="/app/patients">"Patients"</A></li>
                     <li><A href="/app/billing">"Billing"</A></li>
+                    <li><A href="/app/insights">"Insights"</A></li>
                     <li><A href="/app/settings">"Settings"</A></li>
                 </ul>
             </nav>

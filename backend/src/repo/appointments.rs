@@ -212,6 +212,25 @@ pub async fn active_starts_between(tx: &mut Tx, scope: &ClinicScope, from: DbTim
     Ok(rows.into_iter().map(|(t,)| t).collect())
 }
 
+/// Who, when and how it ended, for appointments starting in `[from, to)`:
+/// what the insights dashboard counts, without touching patient data.
+pub async fn facts_between(
+    tx: &mut Tx,
+    scope: &ClinicScope,
+    from: DbTime,
+    to: DbTime,
+) -> Result<Vec<(Uuid, DbTime, DbTime, String)>, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query_as(
+        "SELECT practitioner_id, starts_at, ends_at, status FROM appointments
+         WHERE clinic_id = $1 AND starts_at >= $2 AND starts_at < $3",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(from)
+    .bind(to)
+    .fetch_all(c)
+    .await)?)
+}
+
 /// The members of a series from `from` on (or all), by start time.
 pub async fn in_series(tx: &mut Tx, scope: &ClinicScope, series: SeriesId, from: Option<DbTime>) -> Result<Vec<AppointmentRow>, ServiceError> {
     Ok(on_tx!(tx, c => sqlx::query_as::<_, AppointmentRow>(&format!(

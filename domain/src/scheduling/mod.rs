@@ -9,6 +9,7 @@
 pub mod availability;
 pub mod booking;
 pub mod hours;
+pub mod insights;
 pub mod interval;
 pub mod local;
 pub mod manage;

@@ -17,6 +17,7 @@
 
 pub mod booking;
 pub mod calendar;
+pub mod insights;
 mod rules;
 pub mod setup;
 pub mod waitlist;
