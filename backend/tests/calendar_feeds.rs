@@ -198,6 +198,14 @@ async fn feeds_rotate_revoke_and_need_permission(s: Services) {
     // The owner may end anyone's feed.
     assert!(calendar_feed::revoke(&s, &c.owner, &own.to_string()).await.unwrap());
     assert!(matches!(calendar_feed::render(&s, &token_of(&mine.url)).await, Err(ServiceError::NotFound)));
+
+    // Deactivating a member ends their feed with their sessions; a colleague's stays.
+    let again = calendar_feed::rotate(&s, &hana, &own.to_string()).await.unwrap();
+    let silvas = calendar_feed::rotate(&s, &c.owner, &c.silva.to_string()).await.unwrap();
+    let member = ambula_domain::security::MemberForm { membership_id: hana.membership_id.to_string() };
+    ambula_backend::services::staff::set_active(&s, &c.owner, &member, false).await.unwrap();
+    assert!(matches!(calendar_feed::render(&s, &token_of(&again.url)).await, Err(ServiceError::NotFound)), "deactivated");
+    assert!(calendar_feed::render(&s, &token_of(&silvas.url)).await.is_ok());
 }
 
 async fn live_events_reach_only_the_same_clinic(s: Services) {

@@ -17,13 +17,19 @@ use axum::{
 };
 use std::{convert::Infallible, time::Duration};
 
+/// How long one live stream runs before the browser must reconnect (and so
+/// re-authenticate).
+const STREAM_LIFETIME: Duration = Duration::from_secs(60);
+
 /// `GET /api/live/calendar`: `event: calendar` with
 /// `{"kind":"booked|moved|status","appointment_id":"…","date":"YYYY-MM-DD"}`
 /// for every change in the session's clinic; `event: reload` when this
 /// stream fell behind and missed some (reload the whole view); a comment
 /// every 15 s keeps proxies from closing an idle stream. The stream ends
-/// at the session's idle timeout; the browser's EventSource reconnects,
-/// and the reconnect is authenticated afresh (401 once the session ended).
+/// after a minute; the browser's EventSource reconnects and the reconnect
+/// is authenticated afresh (401 once the session ended), so a signed-out or
+/// timed-out session stops hearing within a minute. Reconnects do not count
+/// as activity (`Activity::Background`): only the user keeps a session alive.
 pub async fn live_calendar(State(state): State<AppState>, context: Option<Extension<AuthContext>>) -> Response {
     let Some(Extension(ctx)) = context else {
         return (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response();
@@ -32,7 +38,7 @@ pub async fn live_calendar(State(state): State<AppState>, context: Option<Extens
         Ok(subscription) => subscription,
         Err(error) => return error_status(error, "live calendar").into_response(),
     };
-    let until = tokio::time::Instant::now() + Duration::from_secs(60 * u64::from(ctx.idle_timeout_minutes.max(1)));
+    let until = tokio::time::Instant::now() + STREAM_LIFETIME;
     let stream = futures_util::stream::unfold(subscription, move |mut subscription| async move {
         let next = tokio::time::timeout_at(until, subscription.next()).await.ok()?;
         let event = match next {

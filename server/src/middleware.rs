@@ -96,8 +96,11 @@ fn forbidden_cross_site() -> Response {
 /// sign-in before anything renders (no flash of an empty app, no data in the HTML).
 pub async fn resolve_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
     let token = app::session::token_from_headers(request.headers(), state.cookies.name());
+    use ambula_backend::services::auth::{authenticate_as, Activity};
+    // The live stream reconnects by itself: that is not the user at work.
+    let activity = if request.uri().path() == crate::routes::LIVE_CALENDAR { Activity::Background } else { Activity::User };
     let context = match token {
-        Some(token) => ambula_backend::services::auth::authenticate(&state.services, &token).await.ok(),
+        Some(token) => authenticate_as(&state.services, &token, activity).await.ok(),
         None => None,
     };
     let client = client_info(&request, &state.trusted_proxies);

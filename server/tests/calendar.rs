@@ -19,7 +19,11 @@ use reqwest::{header, redirect::Policy, Client, StatusCode};
 use server::config::{Config, FileConfig};
 use std::{collections::HashMap, time::Duration};
 
-ambula_testkit::on_both_backends!(feed_by_token_and_revoked_is_404, live_updates_reach_only_the_same_clinic);
+ambula_testkit::on_both_backends!(
+    feed_by_token_and_revoked_is_404,
+    live_updates_reach_only_the_same_clinic,
+    the_live_stream_does_not_keep_an_idle_session_alive,
+);
 
 struct TestApp {
     url: String,
@@ -41,7 +45,9 @@ where
         ("AMBULA_MASTER_KEY", ambula_backend::MasterKey::generate().encode()),
     ]);
     let config = Config::from_sources(FileConfig::default(), |k| env.get(k).cloned()).unwrap();
-    let services = server::services(&config, db.db.clone()).unwrap();
+    let mut services = server::services(&config, db.db.clone()).unwrap();
+    // Shared by every clone: tests move time forward for the idle timeout.
+    services.clock = ambula_backend::Clock::adjustable();
     let app = server::Application::build(&config, services.clone()).await.unwrap();
     let url = format!("http://{}", app.addr);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -204,4 +210,21 @@ async fn live_updates_reach_only_the_same_clinic(app: TestApp) {
     let theirs = booking::book(&app.services, &b, &b_form("11:00"), None).await.unwrap().appointments.remove(0);
     let (b_events, _) = calendar_events(b_stream, Duration::from_secs(1)).await;
     assert!(b_events.first().is_some_and(|e| e.contains(&theirs.id.to_string())), "{b_events:?}");
+}
+
+/// An open calendar on an unattended screen reconnects its stream by
+/// itself; that must not count as activity, or the idle logoff never comes.
+async fn the_live_stream_does_not_keep_an_idle_session_alive(app: TestApp) {
+    let (cookie, _) = sign_up(&app, "Harbour", "a@a.example").await;
+    let me = || app.client.post(format!("{}/api/me", app.url)).header(header::COOKIE, &cookie).header(header::ORIGIN, &app.url).send();
+    assert_eq!(me().await.unwrap().status(), StatusCode::OK);
+    // Ten minutes of nothing, then the page's stream reconnects: allowed
+    // (the session is still live) but not a sign of the user.
+    app.services.clock.advance(Duration::from_secs(10 * 60));
+    let stream = app.client.get(format!("{}/api/live/calendar", app.url)).header(header::COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    drop(stream);
+    // Sixteen minutes after the last real request: signed out (15 min idle).
+    app.services.clock.advance(Duration::from_secs(6 * 60));
+    assert_eq!(me().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }

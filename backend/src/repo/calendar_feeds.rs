@@ -16,6 +16,21 @@ pub async fn revoke(tx: &mut Tx, scope: &ClinicScope, practitioner: Practitioner
     .await.map(|r| r.rows_affected()))?)
 }
 
+/// Ends the live feeds of the practitioner(s) linked to a staff member
+/// (deactivation: the feed URL is a credential like a session).
+pub async fn revoke_for_member(tx: &mut Tx, scope: &ClinicScope, membership: Uuid, now: DbTime) -> Result<u64, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query(
+        "UPDATE calendar_feeds SET revoked_at = $3
+         WHERE clinic_id = $1 AND revoked_at IS NULL
+           AND practitioner_id IN (SELECT id FROM practitioners WHERE clinic_id = $1 AND membership_id = $2)",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(membership)
+    .bind(now)
+    .execute(c)
+    .await.map(|r| r.rows_affected()))?)
+}
+
 pub async fn insert(tx: &mut Tx, scope: &ClinicScope, practitioner: PractitionerId, token_hash: &str, now: DbTime) -> Result<Uuid, ServiceError> {
     let id = Uuid::now_v7();
     on_tx!(tx, c => sqlx::query(

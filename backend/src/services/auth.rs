@@ -240,6 +240,20 @@ async fn live_session(services: &Services, token: &str) -> Result<(String, Sessi
 /// Resolves a session token to who is asking. Only fully signed-in
 /// sessions count; a password-only session (MFA pending) is refused here.
 pub async fn authenticate(services: &Services, token: &str) -> Result<AuthContext, ServiceError> {
+    authenticate_as(services, token, Activity::User).await
+}
+
+/// Whether a request is the user doing something (it keeps the session
+/// from idling out) or the page listening in the background (the live
+/// calendar stream and its automatic reconnects), which must not: an open
+/// calendar on an unattended screen still signs out on time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    User,
+    Background,
+}
+
+pub async fn authenticate_as(services: &Services, token: &str, activity: Activity) -> Result<AuthContext, ServiceError> {
     let (hash, row) = live_session(services, token).await?;
     if row.stage != Stage::Full {
         return Err(ServiceError::Unauthenticated);
@@ -257,7 +271,7 @@ pub async fn authenticate(services: &Services, token: &str) -> Result<AuthContex
     // Record activity at most once a minute: enough for the idle timeout,
     // and it spares a write on every request.
     let now = services.now();
-    if now.0 - row.last_seen_at.0 > Duration::seconds(60) {
+    if activity == Activity::User && now.0 - row.last_seen_at.0 > Duration::seconds(60) {
         let mut tx = services.db.write().await?;
         repo::sessions::touch(&mut tx, &hash, now).await?;
         tx.commit().await?;

@@ -98,6 +98,8 @@ pub async fn set_active(services: &Services, ctx: &AuthContext, form: &MemberFor
     repo::memberships::set_active(&mut tx, &ctx.scope, id, active).await?;
     if !active {
         repo::sessions::delete_for_user_in_clinic(&mut tx, member.user_id, ctx.scope.clinic_id().as_uuid()).await?;
+        // Their calendar feed URL is a standing credential too.
+        repo::calendar_feeds::revoke_for_member(&mut tx, &ctx.scope, id.as_uuid(), now).await?;
     }
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::ok(action, "membership", id).detail(&member.name), now).await?;
     let kind = if active { "access_restored" } else { "access_removed" };
