@@ -7,6 +7,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod scheduling_api;
 pub mod security_api;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -17,7 +18,7 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute,
 };
-use pages::{public::*, staff::*};
+use pages::{calendar::CalendarPage, public::*, staff::*};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
