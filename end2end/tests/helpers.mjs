@@ -20,19 +20,24 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+/**
+ * Starts the release server. `args` go after `serve` (e.g. `['--demo']` for
+ * the seeded demo clinic); `env` adds or overrides environment variables.
+ */
+export async function startServer({ args = [], env = {} } = {}) {
   const bin = process.env.AMBULA_SERVER_BIN;
   assert.ok(bin, 'AMBULA_SERVER_BIN must point at the release server binary');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'ambula-e2e-'));
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['serve'], {
+  const child = spawn(bin, ['serve', ...args], {
     env: {
       ...process.env,
       AMBULA_BIND: `127.0.0.1:${port}`,
       AMBULA_PUBLIC_URL: url,
       DATABASE_URL: `sqlite://${dataDir}/ambula.db`,
       RUST_LOG: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
