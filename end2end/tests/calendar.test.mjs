@@ -169,6 +169,24 @@ test('a weekly series, the room columns, week and month views', async () => {
   await status(page).getByText('Booked a series of 3 appointments').waitFor();
   await card(page, OKAFOR, 'Mendes, Carla').getByText('series').waitFor();
 
+  // No patient chosen: said at the patient field. Then a new patient is
+  // registered from the dialog and is the one booked.
+  await page.getByRole('button', { name: 'New appointment' }).click();
+  await dialog.getByLabel('Appointment type').selectOption({ label: 'Consultation (30 min)' });
+  await dialog.getByLabel('Practitioner').selectOption({ label: OKAFOR });
+  await dialog.getByLabel('Start time').fill('16:00');
+  await dialog.getByRole('button', { name: 'Book appointment' }).click();
+  await page.locator('#field-book-patient_id-error').getByText('Choose a patient from the list.').waitFor();
+  await dialog.getByText('New patient').click();
+  await dialog.getByLabel('Given name').fill('Zed');
+  await dialog.getByLabel('Family name').fill('Quickly');
+  await dialog.getByLabel('Date of birth').fill('1990-02-02');
+  await dialog.getByRole('button', { name: 'Register and choose' }).click();
+  await dialog.getByLabel(/Quickly, Zed/).waitFor();
+  assert.ok(await dialog.getByLabel(/Quickly, Zed/).isChecked());
+  await dialog.getByRole('button', { name: 'Book appointment' }).click();
+  await card(page, OKAFOR, 'Quickly, Zed').getByText('16:00–16:30').waitFor();
+
   // The next week's occurrence, at the same local time.
   await open(page, `${server.url}/app/calendar?date=${addDays(day, 7)}`);
   await card(page, OKAFOR, 'Mendes, Carla').getByText('14:00–14:15').waitFor();

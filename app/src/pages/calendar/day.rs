@@ -113,7 +113,7 @@ pub fn DayTab(q: Memo<Query>) -> impl IntoView {
                         let date = d.date.clone();
                         Either::Left(view! {
                             <DayToolbar q data=d.clone() booking/>
-                            <DayGrid data=d colour booking opened reload/>
+                            <DayGrid data=d colour booking opened reload only=q.get_untracked().practitioner/>
                             {move || booking.get().map(|start| view! {
                                 <dialogs::BookingDialog start choices=c.clone() can_override
                                     on_close=Callback::new(move |_| booking.set(None)) on_done=reload/>
@@ -148,6 +148,21 @@ fn DayToolbar(q: Memo<Query>, data: DayData, booking: RwSignal<Option<BookingSta
         navigate(&q.get_untracked().with(|n| n.colour = value).href(), Default::default());
     };
     let colour_now = q.get_untracked().colour;
+    let sheet_now = q.get_untracked().practitioner;
+    let navigate_sheet = use_navigate();
+    let on_sheet = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        navigate_sheet(&q.get_untracked().with(|n| n.practitioner = value).href(), Default::default());
+    };
+    let sheets = data
+        .columns
+        .iter()
+        .filter(|c| !c.practitioner_id.is_empty())
+        .map(|c| {
+            let selected = c.practitioner_id == sheet_now;
+            view! { <option value=c.practitioner_id.clone() selected=selected>{c.title.clone()}</option> }
+        })
+        .collect_view();
     let date = data.date.clone();
     let new_booking = move |_| booking.set(Some(BookingStart { date: date.clone(), ..Default::default() }));
     let print = move |_| {
@@ -170,6 +185,15 @@ fn DayToolbar(q: Memo<Query>, data: DayData, booking: RwSignal<Option<BookingSta
                     <option value="status" selected=colour_now == "status">"Status"</option>
                 </select>
             </div>
+            {(!by_room).then(|| view! {
+                <div class="field">
+                    <label for="cal-sheet">"Show"</label>
+                    <select id="cal-sheet" on:change=on_sheet>
+                        <option value="" selected=sheet_now.is_empty()>"Every practitioner"</option>
+                        {sheets}
+                    </select>
+                </div>
+            })}
             <button type="button" on:click=new_booking>"New appointment"</button>
             <button type="button" class="secondary" on:click=print>"Print day sheet"</button>
         </div>
@@ -183,7 +207,13 @@ fn DayGrid(
     booking: RwSignal<Option<BookingStart>>,
     opened: RwSignal<Option<Appointment>>,
     reload: Callback<String>,
+    /// A practitioner's id: only their column (their day sheet).
+    only: String,
 ) -> impl IntoView {
+    let mut data = data;
+    if !only.is_empty() {
+        data.columns.retain(|c| c.practitioner_id == only);
+    }
     let (first, last) = range(data.columns.iter().map(|c| (c.working.as_slice(), c.appointments.as_slice())));
     if data.columns.is_empty() {
         return Either::Right(view! {

@@ -8,11 +8,11 @@ use crate::{
     components::{field_error, last_result, FormAlert},
     error::AppError,
     scheduling_api::{appointment_reschedule, next_available, set_appointment_status, AppointmentBook, Appointment, Slot},
-    security_api::{patient_search, PatientRowView},
+    security_api::{patient_create, patient_search, PatientRowView},
 };
 use ambula_domain::{
     accounts::NoExtraFields,
-    patients::PatientSearchForm,
+    patients::{PatientForm, PatientSearchForm},
     scheduling::{AppointmentStatus, RescheduleForm, SeriesScope, StatusForm},
 };
 use leptos::{either::EitherOf3, html, prelude::*};
@@ -82,16 +82,14 @@ fn Input(
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
-    let initial = bind.map(|b| b.get_untracked()).or(value).unwrap_or_default();
-    let on_input = move |ev: leptos::ev::Event| {
-        if let Some(b) = bind {
-            b.set(event_target_value(&ev));
-        }
-    };
+    // Unbound inputs keep their own signal, so `prop:value` never blanks them.
+    let bind = bind.unwrap_or_else(|| RwSignal::new(value.unwrap_or_default()));
+    let initial = bind.get_untracked();
+    let on_input = move |ev: leptos::ev::Event| bind.set(event_target_value(&ev));
     view! {
         <div class="field" class:has-error=move || error.get().is_some()>
             <label for=id>{label}</label>
-            <input id=id name=name type=kind value=initial prop:value=move || bind.map(|b| b.get()) step=step min=min
+            <input id=id name=name type=kind value=initial prop:value=move || bind.get() step=step min=min
                 aria-describedby=error_id.clone() aria-invalid=move || error.get().is_some().then_some("true") on:input=on_input/>
             <p class="error" id=error_id aria-live="polite">{move || error.get()}</p>
         </div>
@@ -119,7 +117,7 @@ pub fn BookingDialog(
             on_done.run(text);
         }
     });
-    // Patient search: results come as radio buttons named `patient_id`.
+    // Patient search: results come as radio buttons; the chosen id is sent.
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(Vec::<PatientRowView>::new());
     let searching = RwSignal::new(false);
@@ -140,6 +138,37 @@ pub fn BookingDialog(
             ev.prevent_default();
             search(());
         }
+    };
+    // Quick registration without leaving the dialog: the new patient is
+    // then the chosen one.
+    let new_given = RwSignal::new(String::new());
+    let new_family = RwSignal::new(String::new());
+    let new_dob = RwSignal::new(String::new());
+    let created: Outcome = RwSignal::new(None);
+    let chosen = RwSignal::new(String::new());
+    let create = move |_| {
+        let form = PatientForm {
+            given_name: new_given.get_untracked(),
+            family_name: new_family.get_untracked(),
+            date_of_birth: new_dob.get_untracked(),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match patient_create(form, NoExtraFields).await {
+                Ok(p) => {
+                    created.set(None);
+                    chosen.set(p.id.clone());
+                    results.set(vec![PatientRowView {
+                        id: p.id,
+                        mrn: p.mrn,
+                        name: Some(format!("{}, {}", p.family_name, p.given_name)),
+                        date_of_birth: Some(p.date_of_birth),
+                        restricted: p.restricted,
+                    }]);
+                }
+                Err(e) => created.set(Some(e)),
+            }
+        });
     };
     let repeat = RwSignal::new(String::new());
     // A refusal that the role may override: offer "book anyway".
@@ -165,6 +194,10 @@ pub fn BookingDialog(
                             on:input=move |ev| query.set(event_target_value(&ev)) on:keydown=on_search_key/>
                         <button type="button" class="secondary" on:click=move |_| search(())>"Search"</button>
                     </div>
+                    // The choice travels in one hidden field, so "none chosen"
+                    // is an empty value the server reports at the field.
+                    // The radios belong to no form and are not sent.
+                    <input type="hidden" name="patient_id" prop:value=move || chosen.get()/>
                     <fieldset>
                         <legend>"Patient"</legend>
                         <ul class="patient-results">
@@ -173,7 +206,8 @@ pub fn BookingDialog(
                                 let label_for = id.clone();
                                 view! {
                                     <li><label for=label_for>
-                                        <input type="radio" id=id name="patient_id" value=p.id.clone()/>
+                                        <input type="radio" id=id name="patient_choice" form="patient-pick" value=p.id.clone()
+                                            checked=chosen.get_untracked() == p.id on:change=move |ev| chosen.set(event_target_value(&ev))/>
                                         {p.name.clone().unwrap_or_default()} " · " {p.date_of_birth.clone().unwrap_or_default()} " · MRN " {p.mrn.clone()}
                                     </label></li>
                                 }
@@ -182,6 +216,14 @@ pub fn BookingDialog(
                         <p class="hint">{move || if searching.get() { "Searching…".to_owned() } else if results.with(|r| r.is_empty()) { "No patient chosen yet.".to_owned() } else { String::new() }}</p>
                     </fieldset>
                     <p class="error" id="field-book-patient_id-error" aria-live="polite">{move || err("patient_id").get()}</p>
+                    <details>
+                        <summary>"New patient"</summary>
+                        <div class="form-alert" role="alert">{move || created.get().filter(|e| !matches!(e, AppError::Invalid(_))).map(|e| view! { <p>{e.summary()}</p> })}</div>
+                        <Input label="Given name" id="field-new-given_name" bind=new_given error=outcome_field(created, "given_name")/>
+                        <Input label="Family name" id="field-new-family_name" bind=new_family error=outcome_field(created, "family_name")/>
+                        <Input label="Date of birth" id="field-new-date_of_birth" kind="date" bind=new_dob error=outcome_field(created, "date_of_birth")/>
+                        <button type="button" class="secondary" on:click=create>"Register and choose"</button>
+                    </details>
                 </div>
                 <Select label="Appointment type" name="type_id" options=types selected=String::new() error=err("type_id")/>
                 <Select label="Practitioner" name="practitioner_id" options=practitioners selected=start.practitioner_id.clone() error=err("practitioner_id")/>
