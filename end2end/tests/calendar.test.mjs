@@ -139,6 +139,19 @@ test('book, refuse a double booking, change status, reschedule, drag, cancel', a
   await status(page).getByText('Appointment moved to 10:30').waitFor();
   await ana.getByText('10:30–11:00').waitFor();
 
+  // Change the length from the keyboard, then resize by the lower edge.
+  await ana.click();
+  await dialog.getByLabel('Length in minutes').fill('45');
+  await dialog.getByRole('button', { name: 'Move appointment' }).click();
+  await ana.getByText('10:30–11:15').waitFor();
+  const sized = await ana.boundingBox();
+  await page.mouse.move(sized.x + sized.width / 2, sized.y + sized.height - 2);
+  await page.mouse.down();
+  await page.mouse.move(sized.x + sized.width / 2, sized.y + sized.height - 2 + 18, { steps: 6 });
+  await page.mouse.up();
+  await status(page).getByText('now ends 15 minutes later').waitFor();
+  await ana.getByText('10:30–11:30').waitFor();
+
   // Cancel: a reason is required, at its field; then the card says so.
   await ana.click();
   await dialog.getByRole('button', { name: /Cancel appointment/ }).click();
@@ -190,6 +203,18 @@ test('a weekly series, the room columns, week and month views', async () => {
   // The next week's occurrence, at the same local time.
   await open(page, `${server.url}/app/calendar?date=${addDays(day, 7)}`);
   await card(page, OKAFOR, 'Mendes, Carla').getByText('14:00–14:15').waitFor();
+
+  // Cancel this and the following ones of the series from the second.
+  await card(page, OKAFOR, 'Mendes, Carla').click();
+  await dialog.getByLabel('Reason for cancelling').fill('Course of treatment ended');
+  await dialog.getByLabel('Which appointments of the series').first().selectOption('this_and_following');
+  await dialog.getByRole('button', { name: /Cancel appointment/ }).click();
+  await status(page).getByText('Status changed to cancelled').waitFor();
+  await card(page, OKAFOR, 'Mendes, Carla').getByText('Cancelled').waitFor();
+  await open(page, `${server.url}/app/calendar?date=${addDays(day, 14)}`);
+  await card(page, OKAFOR, 'Mendes, Carla').getByText('Cancelled').waitFor();
+  await open(page, `${server.url}/app/calendar?date=${day}`);
+  await card(page, OKAFOR, 'Mendes, Carla').getByText('Booked').waitFor();
 
   // Columns by room: the demo's rooms.
   await page.getByRole('link', { name: 'Columns by room' }).click();
