@@ -27,7 +27,7 @@ pub fn MonthTab(q: Memo<Query>) -> impl IntoView {
                         let lead = m.days.first().map(|d| d.1).unwrap_or(0) as usize;
                         let mut cells: Vec<Option<(String, u32)>> = vec![None; lead];
                         cells.extend(m.days.iter().map(|(d, _, n)| Some((d.clone(), *n))));
-                        while cells.len() % 7 != 0 {
+                        while !cells.len().is_multiple_of(7) {
                             cells.push(None);
                         }
                         let rows = cells.chunks(7).map(|week| {
