@@ -9,6 +9,7 @@ pub mod error;
 pub mod feeds_api;
 pub mod insights_api;
 pub mod pages;
+pub mod scheduling_api;
 pub mod security_api;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -19,7 +20,7 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute,
 };
-use pages::{insights::InsightsPage, public::*, staff::*};
+use pages::{calendar::CalendarPage, insights::InsightsPage, public::*, staff::*};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.

@@ -20,16 +20,17 @@ function freePort() {
   });
 }
 
-/** A release server on a free port with its own SQLite file. `args`: the
- * command line (`['serve', '--demo']` seeds the demo clinic); `env`: extra
- * settings. */
-export async function startServer({ args = ['serve'], env = {} } = {}) {
+/**
+ * Starts the release server. `args` go after `serve` (e.g. `['--demo']` for
+ * the seeded demo clinic); `env` adds or overrides environment variables.
+ */
+export async function startServer({ args = [], env = {} } = {}) {
   const bin = process.env.AMBULA_SERVER_BIN;
   assert.ok(bin, 'AMBULA_SERVER_BIN must point at the release server binary');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'ambula-e2e-'));
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, args, {
+  const child = spawn(bin, ['serve', ...args], {
     env: {
       ...process.env,
       AMBULA_BIND: `127.0.0.1:${port}`,

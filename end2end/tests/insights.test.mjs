@@ -8,7 +8,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer({ args: ['serve', '--demo'] });
+  server = await startServer({ args: ['--demo'] });
   browser = await launchBrowser();
 });
 

@@ -46,6 +46,7 @@ enum Target {
     Clinic,
     Document,
     Practitioner,
+    Appointment,
 }
 
 struct Spec {
@@ -58,6 +59,10 @@ struct Spec {
 }
 
 const PATIENT_FORM: &[(&str, &str)] = &[("id", "{id}"), ("given_name", "Eve"), ("family_name", "Changed"), ("date_of_birth", "1990-01-01"), ("phone", ""), ("email", "")];
+
+/// A well-formed move: the service parses the form before it looks the
+/// appointment up, so a malformed one would stop at 422 instead.
+const MOVE_FORM: &[(&str, &str)] = &[("id", "{id}"), ("date", "2030-03-13"), ("time", "10:00"), ("expected_version", "1")];
 
 const SPECS: &[Spec] = &[
     // Public entry points.
@@ -94,7 +99,18 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/scheduling_insights", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("from", ""), ("to", "")] },
     Spec { path: "/api/patient_search", kind: Kind2::Signed, forbidden_for: None, form: &[("q", "")] },
     Spec { path: "/api/patient_create", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("given_name", "New"), ("family_name", "Patient"), ("date_of_birth", "1990-01-01")] },
+    // The calendar: billing has no `Schedule`.
+    Spec { path: "/api/calendar_day", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("date", "2030-03-12"), ("by", "practitioner")] },
+    Spec { path: "/api/calendar_month", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("year", "2030"), ("month", "3")] },
+    Spec { path: "/api/appointment_book", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("patient_id", ""), ("practitioner_id", ""), ("type_id", ""), ("date", "2030-03-12"), ("time", "11:00")] },
+    Spec { path: "/api/next_available", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("type_id", ""), ("practitioner_id", ""), ("from", "2030-03-12")] },
+    Spec { path: "/api/appointment_types", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/rooms_list", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/practitioners_list", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
     // Record ids.
+    Spec { path: "/api/calendar_week", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("billing"), form: &[("practitioner_id", "{id}"), ("date", "2030-03-11")] },
+    Spec { path: "/api/appointment_reschedule", kind: Kind2::Id(Target::Appointment), forbidden_for: Some("billing"), form: MOVE_FORM },
+    Spec { path: "/api/appointment_status", kind: Kind2::Id(Target::Appointment), forbidden_for: Some("billing"), form: &[("id", "{id}"), ("status", "arrived")] },
     Spec { path: "/api/patient_get", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("id", "{id}")] },
     Spec { path: "/api/patient_update", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: PATIENT_FORM },
     Spec { path: "/api/break_glass", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("reason", "emergency: unconscious, need allergies")] },
@@ -223,6 +239,37 @@ async fn run(kind: Kind, case: fn(App) -> std::pin::Pin<Box<dyn std::future::Fut
     db.cleanup().await;
 }
 
+/// Gives a clinic a practitioner with hours and a type (set-up has no
+/// server functions yet, so through the services), then books `patient`
+/// through the API. Returns the practitioner's and the appointment's ids.
+async fn calendar_setup(app: &App, cookie: &str, patient: &str) -> (String, String) {
+    use ambula_backend::services::{auth, scheduling::setup};
+    use ambula_domain::scheduling::{AppointmentTypeForm, WeeklyHoursForm};
+    let token = cookie.split_once('=').unwrap().1;
+    let ctx = auth::authenticate(&app.services, token).await.unwrap();
+    let mut tx = app.services.db.write_in(&ctx.scope).await.unwrap();
+    let now = app.services.now();
+    let practitioner = ambula_backend::repo::practitioners::insert(&mut tx, &ctx.scope, None, "Dr Who", None, "#1d4ed8", now).await.unwrap();
+    tx.commit().await.unwrap();
+    let day = "09:00-17:00".to_owned();
+    let hours = WeeklyHoursForm {
+        hours_mon: day.clone(), hours_tue: day.clone(), hours_wed: day.clone(), hours_thu: day.clone(), hours_fri: day,
+        ..Default::default()
+    };
+    setup::set_practitioner_hours(&app.services, &ctx, &practitioner.to_string(), &hours).await.unwrap();
+    let kind = AppointmentTypeForm {
+        name: "Consultation".into(), duration_minutes: "30".into(), colour: "#3366cc".into(), ..Default::default()
+    };
+    let kind = setup::create_type(&app.services, &ctx, &kind, &[]).await.unwrap().id.to_string();
+    let practitioner = practitioner.to_string();
+    // 2030-03-12 is a Tuesday.
+    let form = [("patient_id", patient), ("practitioner_id", practitioner.as_str()), ("type_id", kind.as_str()), ("date", "2030-03-12"), ("time", "09:00")];
+    app.call("/api/appointment_book", &form, cookie).await;
+    let day = app.call("/api/calendar_day", &[("date", "2030-03-12"), ("by", "practitioner")], cookie).await;
+    let appointment = day["columns"][0]["appointments"][0]["id"].as_str().unwrap().to_owned();
+    (practitioner, appointment)
+}
+
 fn every_route_is_in_the_matrix_and_denies_correctly(app: App) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     Box::pin(matrix(app))
 }
@@ -277,33 +324,20 @@ async fn matrix(app: App) {
     };
     let b_document = upload(&b, &b_patient).await;
     let a_document = upload(&a, &a_patient).await;
-    // A practitioner in each clinic (no route creates one yet).
-    let practitioner_in = |cookie: String| {
-        let services = app.services.clone();
-        async move {
-            let token = cookie.trim_start_matches("ambula_session=").to_owned();
-            let ctx = ambula_backend::services::auth::authenticate(&services, &token).await.unwrap();
-            let mut tx = services.db.write_in(&ctx.scope).await.unwrap();
-            let id = ambula_backend::repo::practitioners::insert(&mut tx, &ctx.scope, None, "Dr Probe", None, "#1d4ed8", services.now())
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            id.to_string()
-        }
-    };
-    let a_practitioner = practitioner_in(a.clone()).await;
-    let b_practitioner = practitioner_in(b.clone()).await;
     let b_clinic = {
         let clinics = app.call("/api/my_clinics", &[], &b).await;
         clinics[0]["id"].as_str().unwrap().to_owned()
     };
+    let (b_practitioner, b_appointment) = calendar_setup(&app, &b, &b_patient).await;
+    let (a_practitioner, a_appointment) = calendar_setup(&app, &a, &a_patient).await;
     let snapshot = || {
         let (app, b) = (&app, b.clone());
         let b_patient = b_patient.clone();
         async move {
             let patient = app.call("/api/patient_get", &[("id", &b_patient)], &b).await;
             let staff = app.call("/api/staff_list", &[], &b).await["staff"].clone();
-            (patient["family_name"].clone(), patient["given_name"].clone(), staff)
+            let day = app.call("/api/calendar_day", &[("date", "2030-03-12"), ("by", "practitioner")], &b).await;
+            (patient["family_name"].clone(), patient["given_name"].clone(), staff, day["columns"].clone())
         }
     };
     let before = snapshot().await;
@@ -331,6 +365,7 @@ async fn matrix(app: App) {
                 Target::Clinic => &b_clinic,
                 Target::Document => &b_document,
                 Target::Practitioner => &b_practitioner,
+                Target::Appointment => &b_appointment,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -342,6 +377,7 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Member) => a_nurse.as_str(),
                 Kind2::Id(Target::Document) => a_document.as_str(),
                 Kind2::Id(Target::Practitioner) => a_practitioner.as_str(),
+                Kind2::Id(Target::Appointment) => a_appointment.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's

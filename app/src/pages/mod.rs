@@ -1,3 +1,4 @@
+pub mod calendar;
 pub mod public;
 pub mod staff;
 pub mod insights;

@@ -107,11 +107,6 @@ fn ComingArea(title: &'static str, what: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn CalendarPage() -> impl IntoView {
-    view! { <ComingArea title="Calendar" what="Day and week views per practitioner and room, booking without double-booking, reminders."/> }
-}
-
-#[component]
 pub fn PatientsPage() -> impl IntoView {
     view! { <ComingArea title="Patients" what="Search, registration and the clinical chart: notes, vitals, medications, results and documents."/> }
 }

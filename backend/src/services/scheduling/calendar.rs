@@ -120,6 +120,14 @@ async fn record_read(tx: &mut crate::db::Tx, ctx: &AuthContext, detail: String, 
     audit::record(tx, &ctx.scope, &Actor::from(ctx), entry, now).await
 }
 
+/// Today's date in the clinic's zone: the calendar opens on it.
+pub async fn clinic_today(services: &Services, ctx: &AuthContext) -> Result<NaiveDate, ServiceError> {
+    require(services, ctx, Permission::Schedule, "calendar.read", "").await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
+    let clinic = ClinicCalendar::load(&mut tx, ctx).await?;
+    Ok(now_utc(services).with_timezone(&clinic.tz).date_naive())
+}
+
 /// One local day, in columns by practitioner or by room.
 pub async fn day_view(services: &Services, ctx: &AuthContext, date: &str, by: CalendarBy) -> Result<DayView, ServiceError> {
     require(services, ctx, Permission::Schedule, "calendar.read", date).await?;

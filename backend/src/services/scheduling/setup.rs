@@ -340,3 +340,18 @@ pub async fn set_schedule_settings(
     tx.commit().await?;
     Ok(settings)
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PractitionerView {
+    pub id: PractitionerId,
+    pub name: String,
+    pub colour: String,
+}
+
+/// Everyone who can be booked, for the calendar's pickers.
+pub async fn list_practitioners(services: &Services, ctx: &AuthContext) -> Result<Vec<PractitionerView>, ServiceError> {
+    require(services, ctx, Permission::Schedule, "practitioner.list", "").await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
+    let rows = repo::practitioners::list(&mut tx, &ctx.scope).await?;
+    Ok(rows.into_iter().map(|p| PractitionerView { id: PractitionerId::from_uuid(p.id), name: p.name, colour: p.colour }).collect())
+}
