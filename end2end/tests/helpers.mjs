@@ -36,6 +36,9 @@ export async function startServer({ args = [], env = {} } = {}) {
       AMBULA_BIND: `127.0.0.1:${port}`,
       AMBULA_PUBLIC_URL: url,
       DATABASE_URL: `sqlite://${dataDir}/ambula.db`,
+      // The master key and anything else the server keeps on disk stay in
+      // this run's temporary directory, never in the checkout.
+      AMBULA_DATA_DIR: dataDir,
       RUST_LOG: 'warn',
       ...env,
     },
