@@ -231,3 +231,48 @@ test('a weekly series, the room columns, week and month views', async () => {
   await expectNoCspViolations(page);
   await context.close();
 });
+
+test('a booking by one person appears in a colleague\'s open calendar without a reload', async () => {
+  // Two people, two browsers: the front desk books, the owner watches.
+  const deskContext = await newContext();
+  const ownerContext = await newContext();
+  const deskPage = await deskContext.newPage();
+  const ownerPage = await ownerContext.newPage();
+  await signIn(deskPage);
+  await open(ownerPage, `${server.url}/sign-in`);
+  await ownerPage.getByLabel('Email').fill('owner@harbour-clinic.example');
+  await ownerPage.getByLabel('Password').fill(desk.password);
+  await ownerPage.getByRole('button', { name: 'Sign in' }).click();
+  await ownerPage.waitForURL(`${server.url}/app`);
+
+  const day = futureWeekday(15);
+  await open(ownerPage, `${server.url}/app/calendar?date=${day}`);
+  await column(ownerPage, OKAFOR).waitFor();
+  // Count full page loads: a live update must not be one.
+  await ownerPage.evaluate(() => { window.__sameDocument = true; });
+
+  await open(deskPage, `${server.url}/app/calendar?date=${day}`);
+  await column(deskPage, OKAFOR).locator('button.slot[data-time="11:00"]').click();
+  await choosePatient(deskPage, 'Costa', 'Costa, Ana');
+  const dialog = deskPage.getByRole('dialog');
+  await dialog.getByLabel('Appointment type').selectOption({ label: 'Consultation (30 min)' });
+  await dialog.getByRole('button', { name: 'Book appointment' }).click();
+  await status(deskPage).getByText('Appointment booked').waitFor();
+
+  // Within a couple of seconds (the stream delivers in well under one;
+  // the rest is the refetch and render), with no navigation.
+  await card(ownerPage, OKAFOR, 'Costa, Ana').getByText('11:00–11:30').waitFor({ timeout: 3000 });
+  assert.equal(await ownerPage.evaluate(() => window.__sameDocument), true, 'no reload');
+
+  // A cancellation reaches the colleague too.
+  await card(deskPage, OKAFOR, 'Costa, Ana').click();
+  const opened = deskPage.getByRole('dialog');
+  await opened.getByLabel('Reason for cancelling').fill('Rescheduling by phone');
+  await opened.getByRole('button', { name: /Cancel appointment/ }).click();
+  await status(deskPage).getByText('Status changed to cancelled').waitFor();
+  await card(ownerPage, OKAFOR, 'Costa, Ana').getByText('Cancelled').waitFor({ timeout: 3000 });
+  assert.equal(await ownerPage.evaluate(() => window.__sameDocument), true, 'no reload');
+  await expectNoCspViolations(ownerPage);
+  await deskContext.close();
+  await ownerContext.close();
+});

@@ -103,6 +103,8 @@ pub fn DayTab(q: Memo<Query>) -> impl IntoView {
         opened.set(None);
         data.refetch();
     });
+    // A colleague's change shows here too (after any open dialog closes).
+    super::live::live_refresh(Signal::derive(move || booking.get().is_some() || opened.get().is_some()), move || data.refetch());
     view! {
         <div class="status" role="status">{move || notice.get().map(|m| view! { <p>{m}</p> })}</div>
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the day…"</div> }>

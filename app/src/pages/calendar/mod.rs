@@ -6,6 +6,7 @@
 
 mod day;
 mod dialogs;
+mod live;
 mod month;
 mod week;
 

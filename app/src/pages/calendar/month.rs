@@ -11,6 +11,7 @@ use leptos_router::components::A;
 pub fn MonthTab(q: Memo<Query>) -> impl IntoView {
     let key = Memo::new(move |_| parse_date(&q.get().date).map(|d| (d.year(), d.month())).unwrap_or((0, 0)));
     let data = Resource::new(move || key.get(), |(y, m)| calendar_month(y, m));
+    super::live::live_refresh(Signal::stored(false), move || data.refetch());
     view! {
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the month…"</div> }>
             {move || Suspend::new(async move {

@@ -188,6 +188,7 @@ fn WeekBody(q: Memo<Query>, choices: super::Choices) -> impl IntoView {
         booking.set(None);
         data.refetch();
     });
+    super::live::live_refresh(Signal::derive(move || booking.get().is_some() || opened.get().is_some()), move || data.refetch());
     let navigate = use_navigate();
     let on_practitioner = move |ev: leptos::ev::Event| {
         let p = event_target_value(&ev);
