@@ -1,11 +1,15 @@
 //! The staff app: the shell with navigation, and its pages.
 
+use super::session_ui::{ClinicSwitcher, IdleWatch};
 use crate::{
     api::{me, ClinicProfileData, InviteStaff, SignOut, UpdateClinicProfile},
     components::{field_error, last_result, time_zone_options, Field, FormAlert, SelectField},
     error::AppError,
 };
-use ambula_domain::{accounts::parse_phone, ClinicName, EmailAddress, Role};
+use super::security::{
+    AuditViewer, ClinicEventsSection, PermissionMatrix, SecuritySettingsSection, StaffActions, StaffConfirm, StaffRowActions,
+};
+use ambula_domain::{accounts::parse_phone, ClinicName, EmailAddress, Permission, Role};
 use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect, A};
@@ -15,7 +19,7 @@ use leptos_router::components::{Outlet, Redirect, A};
 /// Branches use `Either` rather than `into_any()` throughout the app: a type-
 /// erased view carries every rendering method in its vtable, so all of them
 /// end up in the wasm bundle; `Either` lets unused ones be dropped.
-fn error_view(error: AppError) -> impl IntoView {
+pub(crate) fn error_view(error: AppError) -> impl IntoView {
     match error {
         AppError::Unauthenticated => Either::Left(view! { <Redirect path="/sign-in"/> }),
         other => Either::Right(view! { <p class="form-alert" role="alert">{other.summary()}</p> }),
@@ -25,6 +29,7 @@ fn error_view(error: AppError) -> impl IntoView {
 #[component]
 pub fn StaffShell() -> impl IntoView {
     let me = Resource::new(|| (), |_| me());
+    let clinics = Resource::new(|| (), |_| crate::security_api::my_clinics());
     let sign_out = ServerAction::<SignOut>::new();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -37,11 +42,18 @@ pub fn StaffShell() -> impl IntoView {
                             Ok(me) => Either::Left(view! {
                                 <span class="clinic-name">{me.clinic_name}</span>
                                 <span class="who">{me.name} <span class="role">{me.role.label()}</span></span>
+                                <IdleWatch minutes=me.idle_timeout_minutes/>
                             }),
                             Err(error) => Either::Right(error_view(error)),
                         }
                     })}
                 </Suspense>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        clinics.await.ok().map(|clinics| view! { <ClinicSwitcher clinics/> })
+                    })}
+                </Suspense>
+                <A href="/app/account" attr:class="account-link">"Account"</A>
                 <ActionForm action=sign_out attr:class="sign-out">
                     <button type="submit" class="secondary">"Sign out"</button>
                 </ActionForm>
@@ -111,11 +123,6 @@ pub fn CalendarPage() -> impl IntoView {
 }
 
 #[component]
-pub fn PatientsPage() -> impl IntoView {
-    view! { <ComingArea title="Patients" what="Search, registration and the clinical chart: notes, vitals, medications, results and documents."/> }
-}
-
-#[component]
 pub fn BillingPage() -> impl IntoView {
     view! { <ComingArea title="Billing" what="Invoices, payments, insurance claims, balances and revenue reports."/> }
 }
@@ -133,6 +140,7 @@ fn check_phone(v: &str) -> Option<String> {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let profile = Resource::new(|| (), |_| crate::api::clinic_profile());
+    let me = Resource::new(|| (), |_| me());
     view! {
         <Title text="Settings · Ambula"/>
         <h1>"Settings"</h1>
@@ -145,6 +153,29 @@ pub fn SettingsPage() -> impl IntoView {
             })}
         </Suspense>
         <StaffSection/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                me.await.ok().map(|me| view! { <SecurityAreas role=me.role/> })
+            })}
+        </Suspense>
+    }
+}
+
+/// The security parts of the settings, each for the roles that may use it.
+#[component]
+fn SecurityAreas(role: Role) -> impl IntoView {
+    let staff = Resource::new(|| (), |_| crate::api::staff_list());
+    view! {
+        {role.can(Permission::ManageClinic).then(|| view! { <SecuritySettingsSection/> })}
+        <PermissionMatrix/>
+        {role.can(Permission::ViewAudit).then(|| view! {
+            <ClinicEventsSection/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    staff.await.ok().map(|list| view! { <AuditViewer staff=list.staff can_export=role.can(Permission::ExportData)/> })
+                })}
+            </Suspense>
+        })}
     }
 }
 
@@ -195,7 +226,8 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
 fn StaffSection() -> impl IntoView {
     let invite = ServerAction::<InviteStaff>::new();
     let value = last_result(invite);
-    let staff = Resource::new(move || invite.version().get(), |_| crate::api::staff_list());
+    let actions = StaffActions::new();
+    let staff = Resource::new(move || (invite.version().get(), actions.version()), |_| crate::api::staff_list());
     let role_options: Vec<(String, String)> = std::iter::once((String::new(), "Choose a role…".to_owned()))
         .chain(Role::INVITABLE.iter().map(|r| (r.as_str().to_owned(), r.label().to_owned())))
         .collect();
@@ -206,18 +238,24 @@ fn StaffSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match staff.await {
                         Ok(list) => Either::Left(view! {
+                            <div class="table-scroll">
                             <table class="staff">
                                 <caption class="visually-hidden">"Staff members of this clinic"</caption>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th></tr></thead>
+                                <thead><tr>
+                                    <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th>
+                                    {list.can_manage.then(|| view! { <th scope="col">"Actions"</th> })}
+                                </tr></thead>
                                 <tbody>
                                     {list.staff.into_iter().map(|s| view! {
                                         <tr>
-                                            <td>{s.name}</td><td>{s.email}</td><td>{s.role.label()}</td>
+                                            <td>{s.name.clone()}</td><td>{s.email.clone()}</td><td>{s.role.label()}</td>
                                             <td>{if s.active { "Active" } else { "Deactivated" }}</td>
+                                            {list.can_manage.then(|| view! { <td><StaffRowActions member=s.clone() actions/></td> })}
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            </div>
                             {(!list.pending.is_empty()).then(|| view! {
                                 <h3>"Invitations waiting"</h3>
                                 <ul class="pending">
@@ -231,6 +269,7 @@ fn StaffSection() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <StaffConfirm actions/>
             <h3>"Invite a staff member"</h3>
             <ActionForm action=invite>
                 <FormAlert value=value/>
