@@ -254,3 +254,18 @@ pub fn EventsTable(list: Vec<SecurityEventView>, caption: &'static str, show_per
         </div>
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_get_short_names() {
+        let android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+        assert_eq!(device_label(android), "Chrome on Android");
+        assert_eq!(device_label("Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"), "Firefox on Windows");
+        assert_eq!(device_label(""), "Unknown device");
+        assert_eq!(event_label("sign_in_recovery_code"), "Signed in with a recovery code");
+        assert_eq!(event_label("something_new"), "something new");
+    }
+}

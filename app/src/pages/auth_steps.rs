@@ -25,14 +25,11 @@ pub fn svg_data_url(svg: &str) -> String {
     let mut out = String::from("data:image/svg+xml,");
     for b in svg.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b' ' | b'/' | b'=' | b':' | b',' => {
-                out.push(if b == b' ' { '+' } else { b as char });
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b':' | b',' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
-    // '+' is not a space in data URLs: use %20 instead.
-    out.replace('+', "%20")
+    out
 }
 
 /// The manual key in groups of four, as authenticator apps show it.
@@ -227,5 +224,23 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 })
             }}
         </AuthLayout>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn svg_becomes_an_inert_data_url() {
+        let url = svg_data_url(r##"<svg xmlns="http://www.w3.org/2000/svg"><path fill="#000" d="M0 0h1"/></svg>"##);
+        assert!(url.starts_with("data:image/svg+xml,%3Csvg%20xmlns%3D"));
+        // Nothing that could end the attribute or start markup survives.
+        assert!(!url[19..].contains(['<', '>', '"', '#', '\'', ' ', '+']), "{url}");
+    }
+
+    #[test]
+    fn manual_key_in_groups_of_four() {
+        assert_eq!(grouped("ABCDEFGHIJ"), "ABCD EFGH IJ");
     }
 }

@@ -495,3 +495,24 @@ fn AuditTable(page: AuditPage, applied: RwSignal<Filters>) -> impl IntoView {
         </nav>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_link_carries_the_filters_encoded() {
+        let filters = Filters { action: "patient.break_glass".into(), from: "2026-11-01".into(), user: "a b&c".into(), page: 3, ..Default::default() };
+        assert_eq!(filters.csv_href(), "/api/audit.csv?user=a%20b%26c&action=patient.break_glass&from=2026-11-01");
+        assert_eq!(Filters::default().csv_href(), "/api/audit.csv");
+        assert_eq!(filters.form().page, "3");
+    }
+
+    #[test]
+    fn every_audit_filter_action_parses() {
+        for action in AUDIT_ACTIONS {
+            let form = AuditFilterForm { action: (*action).to_owned(), ..Default::default() };
+            assert!(form.parse().is_ok(), "{action}");
+        }
+    }
+}
