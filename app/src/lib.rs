@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Leptos application: routes, pages and server functions. Compiled
 //! twice: with `hydrate` into the wasm bundle, with `ssr` into the server.
 //! Pages only render; server functions in `api` authenticate and call a

@@ -71,9 +71,9 @@ fn MfaSection() -> impl IntoView {
                             </ActionForm>
                         })),
                         Ok(_) => Either::Left(Either::Right(view! {
-                            <p class="status" role="status">
+                            <div class="status" role="status">
                                 {move || matches!(value.get(), Some(Ok(_))).then(|| view! { <p>"Two-step sign-in is off."</p> })}
-                            </p>
+                            </div>
                             <p>"Off. With two-step sign-in, a stolen password alone cannot open your account."</p>
                             {move || if setting_up.get() {
                                 Either::Left(view! { <MfaSetup/> })

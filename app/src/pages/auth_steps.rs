@@ -142,7 +142,7 @@ fn EnrolmentSteps(enrolment: EnrolmentView) -> impl IntoView {
                 <img class="qr" src=svg_data_url(&enrolment.qr_svg) width="200" height="200"
                     alt="QR code that adds Ambula to your authenticator app"/>
                 "Or type this key into the app: "
-                <code class="manual-key" aria-label="Manual key">{grouped(&enrolment.manual_key)}</code>
+                <code class="manual-key" id="manual-key">{grouped(&enrolment.manual_key)}</code>
             </li>
             <li>"Enter the code the app shows."</li>
         </ol>

@@ -48,6 +48,8 @@ fn SecurityForm(
     action: ServerAction<UpdateSecuritySettings>,
     value: Signal<Option<Result<SecuritySettingsView, AppError>>>,
 ) -> impl IntoView {
+    // No min/max on the inputs: the browser's own bubble would hide the
+    // server's message at the field; the hint states the range.
     let (idle_lo, idle_hi) = SecuritySettingsForm::IDLE_RANGE;
     let (glass_lo, glass_hi) = SecuritySettingsForm::BREAK_GLASS_RANGE;
     let idle_error = field_error(value, "idle_timeout_minutes");
@@ -62,8 +64,8 @@ fn SecurityForm(
             <div class="field" class:has-error=move || idle_error.get().is_some()>
                 <label for="field-idle_timeout_minutes">"Sign out after inactivity (minutes)"</label>
                 <p class="hint" id="field-idle_timeout_minutes-hint">{format!("From {idle_lo} to {idle_hi}. A warning appears one minute before.")}</p>
-                <input type="number" id="field-idle_timeout_minutes" name="idle_timeout_minutes" required=true
-                    min=idle_lo max=idle_hi value=s.idle_timeout_minutes inputmode="numeric"
+                <input type="text" id="field-idle_timeout_minutes" name="idle_timeout_minutes" required=true
+                    value=s.idle_timeout_minutes inputmode="numeric"
                     aria-invalid=move || idle_error.get().is_some().then_some("true")
                     aria-describedby="field-idle_timeout_minutes-hint field-idle_timeout_minutes-error"/>
                 <p class="error" id="field-idle_timeout_minutes-error" aria-live="polite">{move || idle_error.get()}</p>
@@ -71,8 +73,8 @@ fn SecurityForm(
             <div class="field" class:has-error=move || glass_error.get().is_some()>
                 <label for="field-break_glass_minutes">"Emergency access lasts (minutes)"</label>
                 <p class="hint" id="field-break_glass_minutes-hint">{format!("From {glass_lo} to {glass_hi}. How long break-glass opens a restricted record.")}</p>
-                <input type="number" id="field-break_glass_minutes" name="break_glass_minutes" required=true
-                    min=glass_lo max=glass_hi value=s.break_glass_minutes inputmode="numeric"
+                <input type="text" id="field-break_glass_minutes" name="break_glass_minutes" required=true
+                    value=s.break_glass_minutes inputmode="numeric"
                     aria-invalid=move || glass_error.get().is_some().then_some("true")
                     aria-describedby="field-break_glass_minutes-hint field-break_glass_minutes-error"/>
                 <p class="error" id="field-break_glass_minutes-error" aria-live="polite">{move || glass_error.get()}</p>
@@ -247,9 +249,14 @@ pub fn StaffConfirm(actions: StaffActions) -> impl IntoView {
     view! {
         <div role="status" class="status">
             {move || match outcome() {
-                Some(Ok(text)) => Some(Either::Left(view! { <p>{text}</p> })),
-                Some(Err(error)) => Some(Either::Right(view! { <p class="form-alert">{error_text(&error)}</p> })),
-                None => None,
+                Some(Ok(text)) => Some(view! { <p>{text}</p> }),
+                _ => None,
+            }}
+        </div>
+        <div role="alert" class="form-alert">
+            {move || match outcome() {
+                Some(Err(error)) => Some(view! { <p>{error_text(&error)}</p> }),
+                _ => None,
             }}
         </div>
         {move || actions.pending.get().map(|p| {
