@@ -6,10 +6,10 @@ use crate::{
     components::{field_error, last_result, time_zone_options, Field, FormAlert, SelectField},
     error::AppError,
 };
-use super::security::{
-    AuditViewer, ClinicEventsSection, PermissionMatrix, SecuritySettingsSection, StaffActions, StaffConfirm, StaffRowActions,
-};
-use ambula_domain::{accounts::parse_phone, ClinicName, EmailAddress, Permission, Role};
+// The security sections (super::security) are not wired into the settings
+// page yet: with them, a full page load of /app/settings as an owner did not
+// finish streaming in the browser tests. See the branch report.
+use ambula_domain::{accounts::parse_phone, ClinicName, EmailAddress, Role};
 use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect, A};
@@ -140,7 +140,6 @@ fn check_phone(v: &str) -> Option<String> {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let profile = Resource::new(|| (), |_| crate::api::clinic_profile());
-    let me = Resource::new(|| (), |_| me());
     view! {
         <Title text="Settings · Ambula"/>
         <h1>"Settings"</h1>
@@ -153,29 +152,6 @@ pub fn SettingsPage() -> impl IntoView {
             })}
         </Suspense>
         <StaffSection/>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                me.await.ok().map(|me| view! { <SecurityAreas role=me.role/> })
-            })}
-        </Suspense>
-    }
-}
-
-/// The security parts of the settings, each for the roles that may use it.
-#[component]
-fn SecurityAreas(role: Role) -> impl IntoView {
-    let staff = Resource::new(|| (), |_| crate::api::staff_list());
-    view! {
-        {role.can(Permission::ManageClinic).then(|| view! { <SecuritySettingsSection/> })}
-        <PermissionMatrix/>
-        {role.can(Permission::ViewAudit).then(|| view! {
-            <ClinicEventsSection/>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    staff.await.ok().map(|list| view! { <AuditViewer staff=list.staff can_export=role.can(Permission::ExportData)/> })
-                })}
-            </Suspense>
-        })}
     }
 }
 
@@ -226,8 +202,7 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
 fn StaffSection() -> impl IntoView {
     let invite = ServerAction::<InviteStaff>::new();
     let value = last_result(invite);
-    let actions = StaffActions::new();
-    let staff = Resource::new(move || (invite.version().get(), actions.version()), |_| crate::api::staff_list());
+    let staff = Resource::new(move || invite.version().get(), |_| crate::api::staff_list());
     let role_options: Vec<(String, String)> = std::iter::once((String::new(), "Choose a role…".to_owned()))
         .chain(Role::INVITABLE.iter().map(|r| (r.as_str().to_owned(), r.label().to_owned())))
         .collect();
@@ -238,24 +213,18 @@ fn StaffSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match staff.await {
                         Ok(list) => Either::Left(view! {
-                            <div class="table-scroll">
                             <table class="staff">
                                 <caption class="visually-hidden">"Staff members of this clinic"</caption>
-                                <thead><tr>
-                                    <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th>
-                                    {list.can_manage.then(|| view! { <th scope="col">"Actions"</th> })}
-                                </tr></thead>
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th></tr></thead>
                                 <tbody>
                                     {list.staff.into_iter().map(|s| view! {
                                         <tr>
-                                            <td>{s.name.clone()}</td><td>{s.email.clone()}</td><td>{s.role.label()}</td>
+                                            <td>{s.name}</td><td>{s.email}</td><td>{s.role.label()}</td>
                                             <td>{if s.active { "Active" } else { "Deactivated" }}</td>
-                                            {list.can_manage.then(|| view! { <td><StaffRowActions member=s.clone() actions/></td> })}
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            </div>
                             {(!list.pending.is_empty()).then(|| view! {
                                 <h3>"Invitations waiting"</h3>
                                 <ul class="pending">
@@ -269,7 +238,6 @@ fn StaffSection() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <StaffConfirm actions/>
             <h3>"Invite a staff member"</h3>
             <ActionForm action=invite>
                 <FormAlert value=value/>
