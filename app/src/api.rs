@@ -158,6 +158,8 @@ pub struct ClinicProfileData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaffRow {
     pub membership_id: String,
+    /// For the audit viewer's "who" filter.
+    pub user_id: String,
     pub name: String,
     pub email: String,
     pub role: Role,
@@ -204,6 +206,7 @@ pub async fn staff_list() -> Result<Staff, AppError> {
             .into_iter()
             .map(|s| StaffRow {
                 membership_id: s.membership_id.to_string(),
+                user_id: s.user_id.to_string(),
                 name: s.name,
                 email: s.email,
                 role: s.role,

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Leptos application: routes, pages and server functions. Compiled
 //! twice: with `hydrate` into the wasm bundle, with `ssr` into the server.
 //! Pages only render; server functions in `api` authenticate and call a
@@ -20,7 +21,10 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute,
 };
-use pages::{calendar::CalendarPage, insights::InsightsPage, public::*, staff::*};
+use pages::{
+    account::AccountPage, auth_steps::*, calendar::CalendarPage, insights::InsightsPage, patients::PatientsPage, public::*,
+    staff::*,
+};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
@@ -73,6 +77,11 @@ lazy_page!(PatientsRoute, PatientsPage);
 lazy_page!(BillingRoute, BillingPage);
 lazy_page!(SettingsRoute, SettingsPage);
 lazy_page!(InsightsRoute, InsightsPage);
+lazy_page!(AccountRoute, AccountPage);
+lazy_page!(MfaCodeRoute, MfaCodePage);
+lazy_page!(EnrolMfaRoute, EnrolMfaPage);
+lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
+lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -86,6 +95,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=SignInPage/>
                 <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()}/>
                 <Route path=path!("/invite/:token") view={Lazy::<AcceptInviteRoute>::new()}/>
+                <Route path=path!("/sign-in/code") view={Lazy::<MfaCodeRoute>::new()}/>
+                <Route path=path!("/sign-in/set-up-mfa") view={Lazy::<EnrolMfaRoute>::new()}/>
+                <Route path=path!("/forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
+                <Route path=path!("/reset-password/:token") view={Lazy::<ResetPasswordRoute>::new()}/>
                 // A signed-out request never gets here: the server's session
                 // guard redirects /app pages to sign-in before rendering.
                 <ParentRoute path=path!("/app") view=StaffShell>
@@ -95,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("billing") view={Lazy::<BillingRoute>::new()}/>
                     <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()}/>
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()}/>
+                    <Route path=path!("account") view={Lazy::<AccountRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -102,3 +102,83 @@ export async function expectAccessible(page, label) {
 export function fieldError(page, name) {
   return page.locator(`#field-${name}-error`);
 }
+
+/** Decodes a message body by its Content-Transfer-Encoding. */
+function decodeBody(raw) {
+  const split = raw.indexOf('\r\n\r\n');
+  const head = split >= 0 ? raw.slice(0, split) : '';
+  const body = split >= 0 ? raw.slice(split + 4) : raw;
+  const encoding = /^content-transfer-encoding:\s*(\S+)/im.exec(head)?.[1]?.toLowerCase();
+  if (encoding === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (encoding === 'quoted-printable') {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
+
+/**
+ * A tiny SMTP server on loopback that keeps what it is sent (the same
+ * subset as testkit's sink: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT).
+ * Give `url` to the server as AMBULA_SMTP_URL.
+ */
+export async function startSmtpSink() {
+  const messages = [];
+  const sockets = new Set();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.setEncoding('utf8');
+    let buffer = '';
+    let mail = { from: '', to: [], raw: '' };
+    let inData = false;
+    socket.write('220 sink.local ESMTP test sink\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk;
+      for (let end = buffer.indexOf('\r\n'); end >= 0; end = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            messages.push({ ...mail, text: decodeBody(mail.raw) });
+            mail = { from: '', to: [], raw: '' };
+            socket.write('250 OK queued\r\n');
+          } else {
+            mail.raw += (line.startsWith('..') ? line.slice(1) : line) + '\r\n';
+          }
+          continue;
+        }
+        const upper = line.toUpperCase();
+        if (upper.startsWith('EHLO') || upper.startsWith('HELO')) socket.write('250-sink.local\r\n250 8BITMIME\r\n');
+        else if (upper.startsWith('MAIL FROM:')) { mail.from = line.slice(10).trim(); socket.write('250 OK\r\n'); }
+        else if (upper.startsWith('RCPT TO:')) { mail.to.push(line.slice(8).trim()); socket.write('250 OK\r\n'); }
+        else if (upper === 'DATA') { inData = true; socket.write('354 End data with <CR><LF>.<CR><LF>\r\n'); }
+        else if (upper === 'QUIT') { socket.end('221 Bye\r\n'); }
+        else if (upper === 'RSET' || upper === 'NOOP') socket.write('250 OK\r\n');
+        else socket.write('502 Command not implemented\r\n');
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    /** The first message to `email` that matches `pattern`, waiting up to 10 s. */
+    async waitFor(email, pattern = /./) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const found = messages.find((m) => m.to.some((t) => t.includes(email)) && pattern.test(m.text));
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no email to ${email} matching ${pattern}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    stop() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The Ambula server: configuration, HTTP routing and the CLI commands.
 
 pub mod calendar;

@@ -1,4 +1,9 @@
+pub mod account;
+pub mod auth_steps;
 pub mod calendar;
-pub mod public;
-pub mod staff;
 pub mod insights;
+pub mod patients;
+pub mod public;
+pub mod security;
+pub mod session_ui;
+pub mod staff;

@@ -10,10 +10,10 @@ use leptos::{either::{Either, EitherOf3}, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 
-fn check_email(v: &str) -> Option<String> {
+pub(crate) fn check_email(v: &str) -> Option<String> {
     EmailAddress::parse(v).err().map(|e| e.0)
 }
-fn check_password(v: &str) -> Option<String> {
+pub(crate) fn check_password(v: &str) -> Option<String> {
     Password::parse(v).err().map(|e| e.0)
 }
 fn check_person(v: &str) -> Option<String> {
@@ -24,7 +24,7 @@ fn check_clinic(v: &str) -> Option<String> {
 }
 
 #[component]
-fn AuthLayout(title: &'static str, children: Children) -> impl IntoView {
+pub(crate) fn AuthLayout(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Ambula")/>
         <main id="main" class="auth-page">
@@ -67,6 +67,7 @@ pub fn SignInPage() -> impl IntoView {
                     {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
             </ActionForm>
+            <p class="switch"><A href="/forgot-password">"Forgot your password?"</A></p>
             <p class="switch">"New to Ambula? " <A href="/sign-up">"Create a clinic account"</A></p>
         </AuthLayout>
         <PageReady/>
