@@ -10,6 +10,7 @@ pub mod feeds_api;
 pub mod insights_api;
 pub mod pages;
 pub mod security_api;
+pub mod setup_api;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -19,7 +20,7 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     lazy_route, path, Lazy, LazyRoute,
 };
-use pages::{insights::InsightsPage, public::*, staff::*};
+use pages::{calendar_setup::CalendarSetupPage, insights::InsightsPage, public::*, staff::*};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
@@ -72,6 +73,7 @@ lazy_page!(PatientsRoute, PatientsPage);
 lazy_page!(BillingRoute, BillingPage);
 lazy_page!(SettingsRoute, SettingsPage);
 lazy_page!(InsightsRoute, InsightsPage);
+lazy_page!(CalendarSetupRoute, CalendarSetupPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -94,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("billing") view={Lazy::<BillingRoute>::new()}/>
                     <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()}/>
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()}/>
+                    <Route path=path!("settings/calendar") view={Lazy::<CalendarSetupRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
