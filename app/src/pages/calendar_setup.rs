@@ -347,7 +347,13 @@ fn TypeRow(item: TypeItem, editing: RwSignal<Option<TypeItem>>, changed: RwSigna
             <th scope="row">{item.name.clone()}</th>
             <td>{format!("{} min", item.duration_minutes)}</td>
             <td>{format!("{} min", item.buffer_minutes)}</td>
-            <td><span class="swatch" style=format!("background:{}", item.colour) aria-hidden="true"></span>" "{item.colour.clone()}</td>
+            <td>
+                // An SVG fill, not a style attribute: the CSP allows no inline styles.
+                <svg class="type-swatch" width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+                    <rect width="16" height="16" rx="3" fill=item.colour.clone()></rect>
+                </svg>
+                " "{item.colour.clone()}
+            </td>
             <td>{price_text(item.price_minor)}</td>
             <td>{if item.online_booking { "Yes" } else { "No" }}</td>
             <td>{if item.active { "Active" } else { "Inactive" }}</td>
@@ -476,7 +482,7 @@ fn TimeOffPanel(chosen: RwSignal<String>) -> impl IntoView {
             })}
         </Suspense>
         <ActionForm action=add attr:class="setup-form" attr:aria-label="Add time off">
-            <input type="hidden" name="practitioner_id" prop:value=move || chosen.get()/>
+            <input type="hidden" name="practitioner_id" value=move || chosen.get()/>
             <SelectField label="Kind" name="kind" form="off" options=kinds server_error=field_error(added, "kind")/>
             <Field label="From date" name="from_date" kind="date" form="off" server_error=field_error(added, "from_date")/>
             <Field label="From time" name="from_time" kind="time" form="off" required=false hint="Empty: from the start of the day."
@@ -584,11 +590,11 @@ fn FeedPanel(chosen: RwSignal<String>) -> impl IntoView {
         })}
         <div class="actions">
             <ActionForm action=rotate attr:class="inline">
-                <input type="hidden" name="practitioner_id" prop:value=move || chosen.get()/>
+                <input type="hidden" name="practitioner_id" value=move || chosen.get()/>
                 <button type="submit">"Create new link"</button>
             </ActionForm>
             <ActionForm action=revoke attr:class="inline">
-                <input type="hidden" name="practitioner_id" prop:value=move || chosen.get()/>
+                <input type="hidden" name="practitioner_id" value=move || chosen.get()/>
                 <button type="submit" class="secondary">"Revoke"</button>
             </ActionForm>
         </div>
