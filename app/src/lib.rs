@@ -12,6 +12,7 @@ pub mod insights_api;
 pub mod pages;
 pub mod scheduling_api;
 pub mod security_api;
+pub mod setup_api;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -22,8 +23,8 @@ use leptos_router::{
     lazy_route, path, Lazy, LazyRoute,
 };
 use pages::{
-    account::AccountPage, auth_steps::*, calendar::CalendarPage, insights::InsightsPage, patients::PatientsPage, public::*,
-    staff::*,
+    account::AccountPage, auth_steps::*, calendar::CalendarPage, calendar_setup::CalendarSetupPage, insights::InsightsPage,
+    patients::PatientsPage, public::*, staff::*,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -82,6 +83,7 @@ lazy_page!(MfaCodeRoute, MfaCodePage);
 lazy_page!(EnrolMfaRoute, EnrolMfaPage);
 lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute, ResetPasswordPage);
+lazy_page!(CalendarSetupRoute, CalendarSetupPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -109,6 +111,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()}/>
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()}/>
                     <Route path=path!("account") view={Lazy::<AccountRoute>::new()}/>
+                    <Route path=path!("settings/calendar") view={Lazy::<CalendarSetupRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

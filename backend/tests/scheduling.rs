@@ -39,6 +39,7 @@ ambula_testkit::on_both_backends!(
     next_available_slots,
     bad_input_is_reported_at_the_field,
     insights_count_per_day_rates_and_utilization,
+    upcoming_time_off_is_listed_for_managers,
 );
 
 struct Ctx {
@@ -736,4 +737,43 @@ async fn insights_count_per_day_rates_and_utilization(ctx: Ctx) {
     assert!(field(insights::summary(&ctx.services, &c.owner, "2026-01-01", "2027-06-30").await, "to").contains("at most"));
     let billing = join(&ctx, &c.owner, "billing@a.example", "billing").await;
     assert!(matches!(insights::summary(&ctx.services, &billing, day, day).await, Err(ServiceError::Forbidden)));
+}
+
+/// The set-up page lists a practitioner's time off that has not ended
+/// before today: past leave and other practitioners' are left out; only
+/// managers see it; another clinic's practitioner is not found.
+async fn upcoming_time_off_is_listed_for_managers(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example", "Europe/Lisbon").await;
+    let today = ctx.services.now().0.with_timezone(&chrono_tz::Europe::Lisbon).date_naive();
+    let day = |offset: i64| (today + chrono::Duration::days(offset)).format("%Y-%m-%d").to_string();
+    let off = |who: PractitionerId, from: i64, to: i64, reason: &str| TimeOffForm {
+        practitioner_id: who.to_string(),
+        from_date: day(from),
+        to_date: day(to),
+        reason: reason.into(),
+        ..Default::default()
+    };
+    setup::add_time_off(&ctx.services, &c.owner, &off(c.silva, -10, -3, "Past holiday"), TimeOffKind::Leave).await.unwrap();
+    let ongoing = setup::add_time_off(&ctx.services, &c.owner, &off(c.silva, -1, 1, "Flu"), TimeOffKind::Leave).await.unwrap();
+    let meeting = TimeOffForm { from_time: "11:00".into(), to_time: "12:00".into(), ..off(c.silva, 5, 5, "Team meeting") };
+    let blocked = setup::add_time_off(&ctx.services, &c.owner, &meeting, TimeOffKind::Blocked).await.unwrap();
+    setup::add_time_off(&ctx.services, &c.owner, &off(c.okafor, 2, 3, "Course"), TimeOffKind::Leave).await.unwrap();
+
+    let listed = setup::list_time_off(&ctx.services, &c.owner, &c.silva.to_string()).await.unwrap();
+    let ids: Vec<_> = listed.iter().map(|t| t.id).collect();
+    assert_eq!(ids, vec![ongoing.id, blocked.id], "from today on, earliest first, Dr Silva's only");
+    assert_eq!(listed[1].kind, TimeOffKind::Blocked);
+    assert_eq!(listed[1].reason.as_deref(), Some("Team meeting"));
+    assert_eq!(listed[1].span.local_start.format("%Y-%m-%d %H:%M").to_string(), format!("{} 11:00", day(5)));
+
+    // Removed time off is no longer listed.
+    setup::remove_time_off(&ctx.services, &c.owner, &blocked.id.to_string()).await.unwrap();
+    let listed = setup::list_time_off(&ctx.services, &c.owner, &c.silva.to_string()).await.unwrap();
+    assert_eq!(listed.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ongoing.id]);
+
+    let nurse = join(&ctx, &c.owner, "nurse@a.example", "nurse").await;
+    assert!(matches!(setup::list_time_off(&ctx.services, &nurse, &c.silva.to_string()).await, Err(ServiceError::Forbidden)));
+    let other = clinic(&ctx, "Elsewhere", "owner@b.example", "Europe/Lisbon").await;
+    assert!(matches!(setup::list_time_off(&ctx.services, &other.owner, &c.silva.to_string()).await, Err(ServiceError::NotFound)));
+    assert!(field(setup::list_time_off(&ctx.services, &c.owner, "nonsense").await, "practitioner_id").contains("Choose"));
 }

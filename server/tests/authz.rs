@@ -58,6 +58,7 @@ struct Spec {
     form: &'static [(&'static str, &'static str)],
 }
 
+const TYPE_FORM: &[(&str, &str)] = &[("name", "Check-up"), ("duration_minutes", "30"), ("colour", "#1d4ed8")];
 const PATIENT_FORM: &[(&str, &str)] = &[("id", "{id}"), ("given_name", "Eve"), ("family_name", "Changed"), ("date_of_birth", "1990-01-01"), ("phone", ""), ("email", "")];
 
 /// A well-formed move: the service parses the form before it looks the
@@ -125,6 +126,29 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/calendar_feed_rotate", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}")] },
     Spec { path: "/api/calendar_feed_revoke", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}")] },
     // Data routes outside the server functions.
+    // Calendar set-up: ManageClinic to change; the lists need Schedule.
+    // Room, type and time-off ids have no cross-clinic probe target here;
+    // the services look them up inside the caller's clinic (scheduling tests).
+    Spec { path: "/api/setup_practitioners", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "/api/setup_schedule", kind: Kind2::Signed, forbidden_for: None, form: &[] },
+    Spec { path: "/api/setup_save_schedule", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("grid_minutes", "15"), ("hours_mon", "09:00-17:00")] },
+    Spec { path: "/api/setup_rooms", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/setup_add_room", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("name", "Room 9")] },
+    Spec { path: "/api/setup_rename_room", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("room_id", "00000000-0000-7000-8000-000000000000"), ("name", "Room 9")] },
+    Spec { path: "/api/setup_set_room_active", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("room_id", "00000000-0000-7000-8000-000000000000"), ("active", "false")] },
+    Spec { path: "/api/setup_types", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/setup_add_type", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: TYPE_FORM },
+    Spec { path: "/api/setup_update_type", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("type_id", "00000000-0000-7000-8000-000000000000"), ("practitioners", ""), ("name", "Check-up"), ("duration_minutes", "30"), ("colour", "#1d4ed8")] },
+    Spec { path: "/api/setup_set_type_active", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("type_id", "00000000-0000-7000-8000-000000000000"), ("active", "false")] },
+    Spec { path: "/api/setup_practitioner_hours", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("billing"), form: &[("practitioner_id", "{id}")] },
+    Spec { path: "/api/setup_save_practitioner_hours", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}"), ("hours_mon", "09:00-17:00")] },
+    Spec { path: "/api/setup_time_off", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}")] },
+    // Another clinic's practitioner is a field error here (the form's
+    // picker), not a 404: see `add_time_off`.
+    Spec { path: "/api/setup_add_time_off", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("kind", "leave"), ("practitioner_id", "00000000-0000-7000-8000-000000000000"), ("from_date", "2030-01-01"), ("to_date", "2030-01-02")] },
+    Spec { path: "/api/setup_remove_time_off", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("time_off_id", "00000000-0000-7000-8000-000000000000")] },
+    Spec { path: "/api/setup_reminders", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/setup_save_reminders", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("offsets", "24h"), ("email", "on")] },
     Spec { path: "GET /api/audit.csv", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
     Spec { path: "POST /api/patients/{id}/documents", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[] },
     Spec { path: "GET /api/documents/{id}", kind: Kind2::Id(Target::Document), forbidden_for: Some("billing"), form: &[] },

@@ -155,7 +155,11 @@ pub fn CalendarPage() -> impl IntoView {
     };
     view! {
         <Title text="Calendar · Ambula"/>
-        <h1>"Calendar"</h1>
+        <div class="page-head">
+            <h1>"Calendar"</h1>
+            // Rooms, types, hours, time off, reminders, feeds (managers).
+            <a class="secondary-link" href="/app/settings/calendar">"Calendar set-up"</a>
+        </div>
         <nav aria-label="Calendar views">
             <ul class="cal-tabs">
                 {tab("day", "Day")}

@@ -355,3 +355,49 @@ pub async fn list_practitioners(services: &Services, ctx: &AuthContext) -> Resul
     let rows = repo::practitioners::list(&mut tx, &ctx.scope).await?;
     Ok(rows.into_iter().map(|p| PractitionerView { id: PractitionerId::from_uuid(p.id), name: p.name, colour: p.colour }).collect())
 }
+
+/// A practitioner as the set-up page lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PractitionerChoice {
+    pub id: PractitionerId,
+    pub name: String,
+}
+
+/// The clinic's practitioners, for the set-up page's pickers. Managers
+/// only: the set-up page loads this first, so other roles get its 403.
+pub async fn practitioners_to_set_up(services: &Services, ctx: &AuthContext) -> Result<Vec<PractitionerChoice>, ServiceError> {
+    manage(services, ctx, "practitioner.list", "").await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
+    let rows = repo::practitioners::list(&mut tx, &ctx.scope).await?;
+    Ok(rows.into_iter().map(|r| PractitionerChoice { id: PractitionerId::from_uuid(r.id), name: r.name }).collect())
+}
+
+/// How far ahead the set-up page lists time off: planned leave rarely
+/// reaches further than a year and a bit.
+const TIME_OFF_HORIZON_DAYS: i64 = 400;
+
+/// A practitioner's time off and blocked time that has not ended before
+/// today (clinic time), earliest first, so it can be reviewed and removed.
+pub async fn list_time_off(services: &Services, ctx: &AuthContext, practitioner_id: &str) -> Result<Vec<TimeOffView>, ServiceError> {
+    manage(services, ctx, "time_off.list", practitioner_id).await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
+    let id = practitioner(&mut tx, ctx, practitioner_id).await?;
+    let clinic = ClinicCalendar::load(&mut tx, ctx).await?;
+    let today = clinic.local(services.now()).date().and_time(chrono::NaiveTime::MIN);
+    let from = crate::time::DbTime::from(zone::span_start_utc(clinic.tz, today));
+    let to = crate::time::DbTime::from(from.0 + chrono::Duration::days(TIME_OFF_HORIZON_DAYS));
+    let rows = repo::schedule::time_off_between(&mut tx, &ctx.scope, Some(id), from, to).await?;
+    rows.into_iter()
+        .map(|row| {
+            let kind = TimeOffKind::parse(&row.kind)
+                .map_err(|_| ServiceError::Internal(format!("stored time off kind {:?} is unknown", row.kind)))?;
+            Ok(TimeOffView {
+                id: TimeOffId::from_uuid(row.id),
+                practitioner_id: id,
+                kind,
+                reason: row.reason,
+                span: LocalSpan::new(&clinic, row.starts_at, row.ends_at),
+            })
+        })
+        .collect()
+}
