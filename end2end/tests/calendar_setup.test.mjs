@@ -10,7 +10,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer({ args: ['serve', '--demo'] });
+  server = await startServer({ args: ['--demo'] });
   browser = await launchBrowser();
 });
 
