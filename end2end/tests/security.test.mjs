@@ -1,10 +1,10 @@
 // The trust layer in a real browser: password reset by email (through a
 // loopback SMTP sink), sessions with revoke and sign out everywhere,
-// clinic switching. New pages are checked with axe, and no page may trip
-// the CSP. (MFA, settings, patients, audit viewer and idle-warning tests
-// are not here yet: see the branch report.)
+// clinic switching, the security parts of the settings page. New pages are
+// checked with axe, and no page may trip the CSP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { startServer, startSmtpSink, launchBrowser, open, hydrated, expectAccessible, fieldError } from './helpers.mjs';
 
 let server;
@@ -186,3 +186,71 @@ test('a person in two clinics switches between them', async () => {
   await ines.close();
 });
 
+
+/** A new person accepts an invitation link in their own browser session. */
+async function join(s, link, name, password) {
+  await open(s.page, link);
+  await s.page.getByLabel('Your name').fill(name);
+  await s.page.getByLabel('Choose a password').fill(password);
+  await s.page.getByRole('button', { name: 'Join clinic' }).click();
+  await s.page.waitForURL(`${server.url}/app`);
+  await hydrated(s.page);
+}
+
+test('settings as owner: full load finishes, permission matrix, deactivation with confirmation, audit filter and CSV', async () => {
+  const owner = await session();
+  const { page } = owner;
+  await signUp(page, { clinic: 'Lighthouse Clinic', name: 'Olga Faro', email: 'olga@lighthouse.example', password: 'beam across the bay' });
+  const link = await invite(page, 'tiago@lighthouse.example', 'nurse');
+  const nurse = await session();
+  await join(nurse, link, 'Tiago Mar', 'waves on the rocks');
+
+  // A full, non-browser load of the page finishes (SSR does not stall).
+  const full = await page.request.get(`${server.url}/app/settings`, { timeout: 15_000 });
+  assert.equal(full.status(), 200);
+  const html = await full.text();
+  assert.match(html, /What each role may do/);
+  assert.match(html, /Audit trail/);
+
+  await open(page, `${server.url}/app/settings`);
+  await page.getByRole('heading', { name: 'Security', exact: true }).waitFor();
+  await page.getByRole('heading', { name: 'Security events' }).waitFor();
+  await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  const matrix = page.locator('table.matrix');
+  assert.equal(await matrix.locator('tbody tr').count(), 13);
+  for (const cell of await matrix.locator('tbody td').allTextContents()) {
+    assert.match(cell, /^(✓Yes|—No)$/);
+  }
+  await expectAccessible(page, '/app/settings as owner');
+
+  // Deactivate the nurse: a question first, then their session is gone.
+  await page.getByRole('button', { name: 'Deactivate' }).click();
+  await page.getByText('Deactivate Tiago Mar?').waitFor();
+  await page.getByRole('button', { name: 'Yes, deactivate' }).click();
+  await page.getByText('Deactivated. Their sessions have ended.').waitFor();
+  await page.getByRole('row', { name: /Tiago Mar/ }).getByText('Deactivated', { exact: true }).waitFor();
+  await nurse.page.goto(`${server.url}/app`);
+  assert.equal(new URL(nurse.page.url()).pathname, '/sign-in');
+
+  // The audit viewer, filtered by action; the export carries the same filter.
+  await open(page, `${server.url}/app/settings`);
+  await page.getByLabel('Action').selectOption('staff.deactivate');
+  await page.getByRole('button', { name: 'Show entries' }).click();
+  const audit = page.locator('table.audit');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('table.audit tbody tr')];
+    return rows.length > 0 && rows.every((r) => r.textContent.includes('staff.deactivate'));
+  });
+  assert.ok((await audit.locator('tbody tr').count()) >= 1);
+  const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  assert.match(href, /action=staff\.deactivate/);
+  const csv = await page.request.get(new URL(href, server.url).href);
+  assert.equal(csv.status(), 200);
+  assert.match(csv.headers()['content-type'], /text\/csv/);
+  const body = await csv.text();
+  assert.match(body, /staff\.deactivate/);
+  assert.doesNotMatch(body, /clinic\.create/);
+  await expectAccessible(page, '/app/settings audit viewer');
+  await nurse.close();
+  await owner.close();
+});
