@@ -254,3 +254,91 @@ test('settings as owner: full load finishes, permission matrix, deactivation wit
   await nurse.close();
   await owner.close();
 });
+
+// ---- Two-step sign-in ----
+
+/** RFC 4648 base32 (no padding; spaces ignored) to bytes. */
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of text.replace(/[\s=]/g, '').toUpperCase()) {
+    const index = alphabet.indexOf(ch);
+    if (index < 0) throw new Error(`not base32: ${ch}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 TOTP: HMAC-SHA-1, 30-second steps, 6 digits; `offset` in steps. */
+function totp(manualKey, offset = 0) {
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(manualKey)).update(counter).digest();
+  const at = mac[mac.length - 1] & 0x0f;
+  const number = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
+  return String(number).padStart(6, '0');
+}
+
+/** Sets up two-step sign-in from the shown key; returns the key and the recovery codes. */
+async function enrolMfa(page) {
+  const key = (await page.locator('#manual-key').textContent()).trim();
+  const qr = page.getByRole('img', { name: /QR code/ });
+  await qr.waitFor();
+  assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml,/);
+  await page.getByLabel('Code from your app').fill(totp(key));
+  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+  await page.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+  const codes = (await page.locator('.recovery-codes code').allTextContents()).map((c) => c.trim());
+  assert.equal(codes.length, 10);
+  return { key, codes };
+}
+
+async function codeStep(page, code) {
+  await page.getByLabel('Code').fill(code);
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+test('two-step sign-in: set up from the account page, sign in with a code, then with a recovery code once', async () => {
+  const s = await session();
+  const { page } = s;
+  const user = { email: 'maria@pharos.example', password: 'lantern in the fog' };
+  await signUp(page, { clinic: 'Pharos Clinic', name: 'Maria Lume', ...user });
+  await open(page, `${server.url}/app/account`);
+  await page.getByRole('button', { name: 'Set up two-step sign-in' }).click();
+  await page.locator('#manual-key').waitFor();
+  await expectAccessible(page, '/app/account MFA set-up');
+  const { key, codes } = await enrolMfa(page);
+  await expectAccessible(page, '/app/account recovery codes');
+  await open(page, `${server.url}/app/account`);
+  await page.getByText('On: signing in asks for a code').waitFor();
+  await page.locator('.recovery-codes').waitFor({ state: 'detached' });
+  await signOut(page);
+
+  // A code from the app (the next step's: the one just used is spent).
+  assert.equal(await passwordStep(page, user), '/sign-in/code');
+  await expectAccessible(page, '/sign-in/code');
+  await codeStep(page, totp(key, 1));
+  await page.waitForURL(`${server.url}/app`);
+  await hydrated(page);
+  await signOut(page);
+
+  // A recovery code works once.
+  assert.equal(await passwordStep(page, user), '/sign-in/code');
+  await codeStep(page, codes[0]);
+  await page.waitForURL(`${server.url}/app`);
+  await hydrated(page);
+  await signOut(page);
+  assert.equal(await passwordStep(page, user), '/sign-in/code');
+  await codeStep(page, codes[0]);
+  await fieldError(page, 'code').filter({ hasText: /\S/ }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/sign-in/code');
+  await s.close();
+});
