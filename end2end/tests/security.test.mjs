@@ -342,3 +342,79 @@ test('two-step sign-in: set up from the account page, sign in with a code, then 
   assert.equal(new URL(page.url()).pathname, '/sign-in/code');
   await s.close();
 });
+
+// ---- Patients: names are text; restricted records and break-glass ----
+
+/** Registers a patient through the server function, as the signed-in user. */
+async function registerPatient(page, fields) {
+  const res = await page.request.post(`${server.url}/api/patient_create`, {
+    form: { date_of_birth: '1980-05-17', phone: '', email: '', ...fields },
+    headers: { Origin: server.url },
+  });
+  assert.equal(res.status(), 200, await res.text());
+  return res.json();
+}
+
+async function search(page, text) {
+  await page.getByLabel('Search by name or record number').fill(text);
+  await page.getByRole('button', { name: 'Search' }).click();
+}
+
+test('patient names that look like markup are shown as text and never run', async () => {
+  const s = await session();
+  const { page } = s;
+  await signUp(page, { clinic: 'Markup Clinic', name: 'Xavier Safe', email: 'xavier@markup.example', password: 'angle brackets stay text' });
+  const img = '<img src=x onerror=window.__xss=1>';
+  const script = '<script>window.__xss=1</script>';
+  await registerPatient(page, { given_name: img, family_name: 'Imgson' });
+  await registerPatient(page, { given_name: script, family_name: 'Scriptson' });
+
+  await open(page, `${server.url}/app/patients`);
+  for (const [family, name] of [['Imgson', img], ['Scriptson', script]]) {
+    await search(page, family);
+    const cell = page.locator('table.patients td.name', { hasText: name });
+    await cell.waitFor();
+    assert.equal(await cell.textContent(), `${family}, ${name}`);
+    assert.equal(await page.locator('table.patients img, table.patients script').count(), 0);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+  }
+  await expectAccessible(page, '/app/patients');
+  await s.close();
+});
+
+test('a restricted record: hidden until break-glass with a reason, which the audit trail shows', async () => {
+  const owner = await session();
+  await signUp(owner.page, { clinic: 'Glass Clinic', name: 'Vera Vidro', email: 'vera@glass.example', password: 'handle with care now' });
+  const patient = await registerPatient(owner.page, { given_name: 'Helena', family_name: 'Reservada', restricted: 'on' });
+  const link = await invite(owner.page, 'duarte@glass.example', 'practitioner');
+  const doctor = await session();
+  await join(doctor, link, 'Duarte Cura', 'emergency room nights');
+
+  const { page } = doctor;
+  await open(page, `${server.url}/app/patients`);
+  await search(page, patient.mrn);
+  const row = page.getByRole('row', { name: new RegExp(patient.mrn) });
+  await row.getByText('Restricted', { exact: true }).waitFor();
+  assert.equal(await page.getByText('Reservada').count(), 0);
+  await row.getByRole('button', { name: 'Break the glass' }).click();
+  await expectAccessible(page, '/app/patients break-glass form');
+
+  // No reason: refused at the field. (The browser's own required check is
+  // lifted so the server's answer is what is tested.)
+  await page.locator('#field-reason').evaluate((el) => el.removeAttribute('required'));
+  await page.getByRole('button', { name: 'Open the record' }).click();
+  await fieldError(page, 'reason').filter({ hasText: /\S/ }).waitFor();
+  assert.equal(await page.getByText('Reservada').count(), 0);
+
+  await page.getByLabel('Reason').fill('Unconscious in the waiting room, allergies needed');
+  await page.getByRole('button', { name: 'Open the record' }).click();
+  await page.getByRole('status').getByText(/Emergency access to/).waitFor();
+  await page.locator('table.patients td.name', { hasText: 'Reservada' }).waitFor();
+
+  await open(owner.page, `${server.url}/app/settings`);
+  await owner.page.getByLabel('Action').selectOption('patient.break_glass');
+  await owner.page.getByRole('button', { name: 'Show entries' }).click();
+  await owner.page.locator('table.audit tbody tr', { hasText: 'Duarte Cura' }).getByText('Break-glass').waitFor();
+  await doctor.close();
+  await owner.close();
+});
