@@ -418,3 +418,34 @@ test('a restricted record: hidden until break-glass with a reason, which the aud
   await doctor.close();
   await owner.close();
 });
+
+// ---- Idle logoff ----
+
+test('idle logoff: a warning a minute before, "Stay signed in" keeps the session, then sign-in when time is up', async () => {
+  const s = await session();
+  const { page } = s;
+  await signUp(page, { clinic: 'Quiet Clinic', name: 'Ivo Calmo', email: 'ivo@quiet.example', password: 'nothing happens here' });
+  // The page's timers and clock are the test's from the first load on.
+  await page.clock.install();
+  await open(page, `${server.url}/app`);
+  const dialog = page.getByRole('alertdialog', { name: 'Are you still there?' });
+  assert.equal(await dialog.isVisible(), false);
+
+  await page.clock.fastForward('14:01'); // the default: 15 minutes
+  await dialog.waitFor();
+  await dialog.getByText(/signed out in \d+ seconds/).waitFor();
+  await expectAccessible(page, '/app with the idle warning');
+  const kept = page.waitForResponse((r) => r.url().endsWith('/api/keep_alive') && r.status() === 200);
+  await dialog.getByRole('button', { name: 'Stay signed in' }).click();
+  await kept;
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(new URL(page.url()).pathname, '/app');
+
+  await page.clock.fastForward('14:01');
+  await dialog.waitFor();
+  await page.clock.fastForward('01:05');
+  await page.waitForURL(`${server.url}/sign-in`);
+  await page.goto(`${server.url}/app`);
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  await s.close();
+});
