@@ -449,3 +449,16 @@ test('idle logoff: a warning a minute before, "Stay signed in" keeps the session
   assert.equal(new URL(page.url()).pathname, '/sign-in');
   await s.close();
 });
+
+// ---- Small screens ----
+
+test('the account page does not scroll sideways at 320 px', async () => {
+  const s = await session({ viewport: { width: 320, height: 640 } });
+  const { page } = s;
+  await signUp(page, { clinic: 'Narrow Clinic', name: 'Nuno Estreito', email: 'nuno@narrow.example', password: 'a slim phone screen' });
+  await open(page, `${server.url}/app/account`);
+  await page.getByRole('table', { name: 'Your active sessions' }).waitFor();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 320, `page is ${width}px wide`);
+  await s.close();
+});
