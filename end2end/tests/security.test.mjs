@@ -343,6 +343,31 @@ test('two-step sign-in: set up from the account page, sign in with a code, then 
   await s.close();
 });
 
+test('a clinic that requires two-step sign-in sends staff without it to set it up', async () => {
+  const owner = await session();
+  await signUp(owner.page, { clinic: 'Strict Clinic', name: 'Rita Rigor', email: 'rita@strict.example', password: 'rules are rules ok' });
+  const link = await invite(owner.page, 'bruno@strict.example', 'front_desk');
+  const staff = await session();
+  await join(staff, link, 'Bruno Porta', 'front desk all day');
+  await signOut(staff.page);
+
+  await open(owner.page, `${server.url}/app/settings`);
+  await owner.page.getByLabel('Require two-step sign-in for all staff').check();
+  await owner.page.getByRole('button', { name: 'Save security settings' }).click();
+  await owner.page.getByText('Security settings saved.').waitFor();
+
+  assert.equal(await passwordStep(staff.page, { email: 'bruno@strict.example', password: 'front desk all day' }), '/sign-in/set-up-mfa');
+  await staff.page.locator('#manual-key').waitFor();
+  await expectAccessible(staff.page, '/sign-in/set-up-mfa');
+  await enrolMfa(staff.page);
+  await staff.page.getByRole('link', { name: 'I have saved them, continue' }).click();
+  await staff.page.waitForURL(`${server.url}/app`);
+  await hydrated(staff.page);
+  await staff.page.getByText('Bruno Porta').waitFor();
+  await staff.close();
+  await owner.close();
+});
+
 // ---- Patients: names are text; restricted records and break-glass ----
 
 /** Registers a patient through the server function, as the signed-in user. */
