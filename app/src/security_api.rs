@@ -22,7 +22,9 @@ use ambula_backend::services::{audit_log, auth, mfa, patients, staff};
 
 #[cfg(feature = "ssr")]
 fn token() -> Result<String, AppError> {
-    session::session_token().ok_or(AppError::from(ambula_backend::ServiceError::Unauthenticated))
+    // `ok_or_else`: building an AppError sets the response's status, so an
+    // eager `ok_or` answered 401 even when the token was there.
+    session::session_token().ok_or_else(|| AppError::from(ambula_backend::ServiceError::Unauthenticated))
 }
 
 /// Formats a UTC time in the viewer's clinic time zone.
@@ -79,7 +81,9 @@ pub struct EnrolmentView {
 #[cfg(feature = "ssr")]
 async fn enrollee() -> Result<mfa::Enrollee, AppError> {
     let services = session::services()?;
-    if let Ok((_, ctx)) = require_auth().await {
+    // Not `require_auth`: its error would set a 401 on the response even
+    // though a sign-in in progress is a valid enrollee too.
+    if let Some(ctx) = session::auth_context() {
         return Ok(mfa::Enrollee::from_context(&ctx));
     }
     Ok(mfa::Enrollee::from_pending(&services, &token()?, &session::client_info()).await?)

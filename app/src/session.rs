@@ -78,10 +78,15 @@ pub fn client_info() -> ClientInfo {
 
 /// The signed-in user, or 401. The server's session middleware has already
 /// verified the cookie for this request and left the result here.
+/// The signed-in person of this request, if any; unlike `require_auth`,
+/// its absence is not an error (and sets no status).
+pub fn auth_context() -> Option<AuthContext> {
+    use_context::<Parts>().and_then(|parts| parts.extensions.get::<AuthContext>().cloned())
+}
+
 pub async fn require_auth() -> Result<(Services, AuthContext), AppError> {
     let services = services()?;
-    let context = use_context::<Parts>()
-        .and_then(|parts| parts.extensions.get::<AuthContext>().cloned())
+    let context = auth_context()
         // Through ServiceError so the 401 status is set where every other is.
         .ok_or(ambula_backend::ServiceError::Unauthenticated)?;
     no_store();

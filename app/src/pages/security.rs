@@ -5,7 +5,7 @@
 
 use super::{account::EventsTable, staff::error_view};
 use crate::{
-    api::StaffRow,
+    api::{me, StaffRow},
     components::{field_error, last_result, FormAlert},
     error::AppError,
     security_api::{
@@ -19,27 +19,57 @@ use ambula_domain::{
     Permission, Role,
 };
 use leptos::{either::Either, html, prelude::*};
+use std::future::Future;
+
+/// Runs `fetch` only when the signed-in role holds `permission`, so a nurse
+/// opening the settings does not leave a trail of refused requests.
+/// Resources built on this are created at the page's top level (never inside
+/// a `Suspend`): a resource created while streaming stalled the SSR response.
+pub async fn if_allowed<T, F>(permission: Permission, fetch: impl FnOnce() -> F) -> Result<Option<T>, AppError>
+where
+    F: Future<Output = Result<T, AppError>>,
+{
+    if me().await?.role.can(permission) {
+        fetch().await.map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+pub type Gated<T> = Resource<Result<Option<T>, AppError>>;
 
 // ---- Security settings ----
 
 #[component]
-pub fn SecuritySettingsSection() -> impl IntoView {
+pub fn SecuritySettingsSection(settings: Gated<SecuritySettingsView>) -> impl IntoView {
     let action = ServerAction::<UpdateSecuritySettings>::new();
     let value = last_result(action);
-    let settings = Resource::new(|| (), |_| security_settings());
     view! {
-        <section aria-labelledby="security-heading" class="panel">
-            <h2 id="security-heading">"Security"</h2>
-            <Suspense fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
-                {move || Suspend::new(async move {
-                    match settings.await {
-                        Ok(s) => Either::Left(view! { <SecurityForm s action value/> }),
-                        Err(error) => Either::Right(error_view(error)),
-                    }
-                })}
-            </Suspense>
-        </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Ok(Some(s)) => Some(Either::Left(view! {
+                        <section aria-labelledby="security-heading" class="panel">
+                            <h2 id="security-heading">"Security"</h2>
+                            <SecurityForm s action value/>
+                        </section>
+                    })),
+                    Ok(None) => None,
+                    Err(error) => Some(Either::Right(error_view(error))),
+                }
+            })}
+        </Suspense>
     }
+}
+
+/// The page's resource for [`SecuritySettingsSection`].
+pub fn settings_resource() -> Gated<SecuritySettingsView> {
+    Resource::new(|| (), |_| if_allowed(Permission::ManageClinic, security_settings))
+}
+
+/// The page's resource for [`ClinicEventsSection`].
+pub fn events_resource() -> Gated<Vec<crate::security_api::SecurityEventView>> {
+    Resource::new(|| (), |_| if_allowed(Permission::ViewAudit, clinic_security_events))
 }
 
 #[component]
@@ -310,20 +340,22 @@ pub fn StaffConfirm(actions: StaffActions) -> impl IntoView {
 // ---- The clinic's security events ----
 
 #[component]
-pub fn ClinicEventsSection() -> impl IntoView {
-    let events = Resource::new(|| (), |_| clinic_security_events());
+pub fn ClinicEventsSection(events: Gated<Vec<crate::security_api::SecurityEventView>>) -> impl IntoView {
     view! {
-        <section aria-labelledby="clinic-events-heading" class="panel">
-            <h2 id="clinic-events-heading">"Security events"</h2>
-            <Suspense fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
-                {move || Suspend::new(async move {
-                    match events.await {
-                        Ok(list) => Either::Left(view! { <EventsTable list caption="Security events of this clinic's staff" show_person=true/> }),
-                        Err(error) => Either::Right(error_view(error)),
-                    }
-                })}
-            </Suspense>
-        </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(Some(list)) => Some(Either::Left(view! {
+                        <section aria-labelledby="clinic-events-heading" class="panel">
+                            <h2 id="clinic-events-heading">"Security events"</h2>
+                            <EventsTable list caption="Security events of this clinic's staff" show_person=true/>
+                        </section>
+                    })),
+                    Ok(None) => None,
+                    Err(error) => Some(Either::Right(error_view(error))),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -343,7 +375,7 @@ const AUDIT_ACTIONS: &[&str] = &[
 const AUDIT_PAGE_SIZE: usize = 100;
 
 #[derive(Clone, Debug, Default, PartialEq)]
-struct Filters {
+pub struct Filters {
     user: String,
     patient: String,
     action: String,
@@ -390,11 +422,33 @@ fn url_encode(text: &str) -> String {
         .collect()
 }
 
+/// The audit viewer's state, created at the page's top level.
+#[derive(Clone, Copy)]
+pub struct AuditState {
+    applied: RwSignal<Filters>,
+    entries: Gated<AuditPage>,
+}
+
+impl AuditState {
+    pub fn new() -> Self {
+        let applied = RwSignal::new(Filters::default());
+        let entries = Resource::new(move || applied.get(), |f| {
+            if_allowed(Permission::ViewAudit, move || audit_entries(f.form(), NoExtraFields))
+        });
+        Self { applied, entries }
+    }
+}
+
+impl Default for AuditState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[component]
-pub fn AuditViewer(staff: Vec<StaffRow>, can_export: bool) -> impl IntoView {
+pub fn AuditViewer(staff: Vec<StaffRow>, can_export: bool, state: AuditState) -> impl IntoView {
     let draft = RwSignal::new(Filters::default());
-    let applied = RwSignal::new(Filters::default());
-    let entries = Resource::new(move || applied.get(), |f| audit_entries(f.form(), NoExtraFields));
+    let AuditState { applied, entries } = state;
     let error = move |name: &'static str| {
         Signal::derive(move || entries.get().and_then(Result::err).and_then(|e| e.field(name)))
     };
@@ -441,7 +495,8 @@ pub fn AuditViewer(staff: Vec<StaffRow>, can_export: bool) -> impl IntoView {
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
                 {move || Suspend::new(async move {
                     match entries.await {
-                        Ok(page) => Either::Left(view! { <AuditTable page applied/> }),
+                        Ok(Some(page)) => Either::Left(view! { <AuditTable page applied/> }),
+                        Ok(None) => Either::Right(Either::Right(error_view(AppError::Forbidden))),
                         Err(AppError::Invalid(_)) => Either::Right(Either::Left(view! {
                             <p class="form-alert" role="alert">"Please correct the filters marked above."</p>
                         })),

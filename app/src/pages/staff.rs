@@ -6,10 +6,11 @@ use crate::{
     components::{field_error, last_result, time_zone_options, Field, FormAlert, SelectField},
     error::AppError,
 };
-// The security sections (super::security) are not wired into the settings
-// page yet: with them, a full page load of /app/settings as an owner did not
-// finish streaming in the browser tests. See the branch report.
-use ambula_domain::{accounts::parse_phone, ClinicName, EmailAddress, Role};
+use super::security::{
+    events_resource, settings_resource, AuditState, AuditViewer, ClinicEventsSection, PermissionMatrix, SecuritySettingsSection,
+    StaffActions, StaffConfirm, StaffRowActions,
+};
+use ambula_domain::{accounts::parse_phone, ClinicName, EmailAddress, Permission, Role};
 use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect, A};
@@ -135,7 +136,17 @@ fn check_phone(v: &str) -> Option<String> {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    // Every resource of the page is created here, at the top level: one
+    // created inside a `Suspend` while the page streamed stalled the SSR
+    // response of a full load.
     let profile = Resource::new(|| (), |_| crate::api::clinic_profile());
+    let me = Resource::new(|| (), |_| me());
+    let invite = ServerAction::<InviteStaff>::new();
+    let actions = StaffActions::new();
+    let staff = Resource::new(move || (invite.version().get(), actions.version()), |_| crate::api::staff_list());
+    let settings = settings_resource();
+    let events = events_resource();
+    let audit = AuditState::new();
     view! {
         <Title text="Settings · Ambula"/>
         <h1>"Settings"</h1>
@@ -147,7 +158,18 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <StaffSection/>
+        <StaffSection invite actions staff/>
+        <SecuritySettingsSection settings/>
+        <PermissionMatrix/>
+        <ClinicEventsSection events/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let role = me.await.ok()?.role;
+                let list = staff.await.ok()?;
+                role.can(Permission::ViewAudit)
+                    .then(|| view! { <AuditViewer staff=list.staff can_export=role.can(Permission::ExportData) state=audit/> })
+            })}
+        </Suspense>
     }
 }
 
@@ -195,10 +217,12 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
 }
 
 #[component]
-fn StaffSection() -> impl IntoView {
-    let invite = ServerAction::<InviteStaff>::new();
+fn StaffSection(
+    invite: ServerAction<InviteStaff>,
+    actions: StaffActions,
+    staff: Resource<Result<crate::api::Staff, AppError>>,
+) -> impl IntoView {
     let value = last_result(invite);
-    let staff = Resource::new(move || invite.version().get(), |_| crate::api::staff_list());
     let role_options: Vec<(String, String)> = std::iter::once((String::new(), "Choose a role…".to_owned()))
         .chain(Role::INVITABLE.iter().map(|r| (r.as_str().to_owned(), r.label().to_owned())))
         .collect();
@@ -209,18 +233,24 @@ fn StaffSection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match staff.await {
                         Ok(list) => Either::Left(view! {
+                            <div class="table-scroll">
                             <table class="staff">
                                 <caption class="visually-hidden">"Staff members of this clinic"</caption>
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th></tr></thead>
+                                <thead><tr>
+                                    <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th>
+                                    {list.can_manage.then(|| view! { <th scope="col">"Actions"</th> })}
+                                </tr></thead>
                                 <tbody>
                                     {list.staff.into_iter().map(|s| view! {
                                         <tr>
-                                            <td>{s.name}</td><td>{s.email}</td><td>{s.role.label()}</td>
+                                            <td>{s.name.clone()}</td><td>{s.email.clone()}</td><td>{s.role.label()}</td>
                                             <td>{if s.active { "Active" } else { "Deactivated" }}</td>
+                                            {list.can_manage.then(|| view! { <td><StaffRowActions member=s.clone() actions/></td> })}
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            </div>
                             {(!list.pending.is_empty()).then(|| view! {
                                 <h3>"Invitations waiting"</h3>
                                 <ul class="pending">
@@ -234,6 +264,7 @@ fn StaffSection() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <StaffConfirm actions/>
             <h3>"Invite a staff member"</h3>
             <ActionForm action=invite>
                 <FormAlert value=value/>
