@@ -2,7 +2,7 @@
 // member who joins, edit the clinic profile; axe on every page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, open, hydrated, expectAccessible, fieldError } from './helpers.mjs';
+import { startServer, launchBrowser, open, hydrated, expectAccessible, fieldError, signIn } from './helpers.mjs';
 
 let server;
 let browser;
@@ -112,19 +112,10 @@ test('a second sign-up with the same email is refused at the email field', async
   await context.close();
 });
 
-async function signIn(page, { email, password }) {
-  await open(page, `${server.url}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${server.url}/app`);
-  await hydrated(page);
-}
-
 test('invite a staff member, who joins with the emailed link', async () => {
   const ownerContext = await browser.newContext();
   const page = await ownerContext.newPage();
-  await signIn(page, owner);
+  await signIn(page, server.url, owner.email, owner.password);
   await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await page.getByRole('heading', { name: 'Staff', exact: true }).waitFor();
   await expectAccessible(page, '/app/settings');
@@ -167,7 +158,7 @@ test('invite a staff member, who joins with the emailed link', async () => {
 test('edit the clinic profile, with a field error first', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, owner);
+  await signIn(page, server.url, owner.email, owner.password);
   await open(page, `${server.url}/app/settings`);
   const profile = page.locator('section', { has: page.getByRole('heading', { name: 'Clinic profile' }) });
 
@@ -217,7 +208,7 @@ test('keyboard only: focus order, Enter submits, skip link', async () => {
 test('pages reflow at phone width and keep 404s as 404s', async () => {
   const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
   const page = await context.newPage();
-  await signIn(page, owner);
+  await signIn(page, server.url, owner.email, owner.password);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
   assert.equal(overflow, false, 'no horizontal scrolling at 320px');
   const response = await page.goto(`${server.url}/no-such-page`);

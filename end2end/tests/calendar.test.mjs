@@ -5,7 +5,7 @@
 // page and no Content-Security-Policy violations throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, open, hydrated, expectAccessible } from './helpers.mjs';
+import { startServer, launchBrowser, open, hydrated, expectAccessible, signIn } from './helpers.mjs';
 
 let server;
 let browser;
@@ -39,15 +39,6 @@ function addDays(date, days) {
   return d.toISOString().slice(0, 10);
 }
 
-async function signIn(page) {
-  await open(page, `${server.url}/sign-in`);
-  await page.getByLabel('Email').fill(desk.email);
-  await page.getByLabel('Password').fill(desk.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${server.url}/app`);
-  await hydrated(page);
-}
-
 async function newContext() {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   // Every CSP violation in any page of this context is collected.
@@ -76,7 +67,7 @@ async function choosePatient(page, query, name) {
 test('book, refuse a double booking, change status, reschedule, drag, cancel', async () => {
   const context = await newContext();
   const page = await context.newPage();
-  await signIn(page);
+  await signIn(page, server.url, desk.email);
   const day = futureWeekday();
   await open(page, `${server.url}/app/calendar?date=${day}`);
   await column(page, SILVA).waitFor();
@@ -169,7 +160,7 @@ test('book, refuse a double booking, change status, reschedule, drag, cancel', a
 test('a weekly series, the room columns, week and month views', async () => {
   const context = await newContext();
   const page = await context.newPage();
-  await signIn(page);
+  await signIn(page, server.url, desk.email);
   const day = futureWeekday(9);
   await open(page, `${server.url}/app/calendar?date=${day}`);
   await column(page, OKAFOR).locator('button.slot[data-time="14:00"]').click();
@@ -238,12 +229,8 @@ test('a booking by one person appears in a colleague\'s open calendar without a 
   const ownerContext = await newContext();
   const deskPage = await deskContext.newPage();
   const ownerPage = await ownerContext.newPage();
-  await signIn(deskPage);
-  await open(ownerPage, `${server.url}/sign-in`);
-  await ownerPage.getByLabel('Email').fill('owner@harbour-clinic.example');
-  await ownerPage.getByLabel('Password').fill(desk.password);
-  await ownerPage.getByRole('button', { name: 'Sign in' }).click();
-  await ownerPage.waitForURL(`${server.url}/app`);
+  await signIn(deskPage, server.url, desk.email);
+  await signIn(ownerPage, server.url, 'owner@harbour-clinic.example');
 
   const day = futureWeekday(15);
   await open(ownerPage, `${server.url}/app/calendar?date=${day}`);

@@ -4,7 +4,7 @@
 // other roles are told to ask their administrator. Accessible throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, open, expectAccessible, fieldError } from './helpers.mjs';
+import { startServer, launchBrowser, open, expectAccessible, fieldError, signIn } from './helpers.mjs';
 
 let server;
 let browser;
@@ -19,14 +19,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function signIn(page, email) {
-  await open(page, `${server.url}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('harbour-demo-2026');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${server.url}/app`);
-}
-
 /** YYYY-MM-DD, `days` from today (the browser's today; the demo clinic is in Europe/Lisbon). */
 function day(days) {
   const d = new Date(Date.now() + days * 86_400_000);
@@ -36,7 +28,7 @@ function day(days) {
 test('calendar set-up: every section saves, refuses bad input at the field, and lists refresh', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, 'owner@harbour-clinic.example');
+  await signIn(page, server.url, 'owner@harbour-clinic.example');
   await open(page, `${server.url}/app/settings/calendar`);
   await page.getByRole('heading', { name: 'Calendar set-up' }).waitFor();
   const rooms = page.getByTestId('room');
@@ -171,7 +163,7 @@ test('calendar set-up: every section saves, refuses bad input at the field, and 
 test('calendar set-up: a nurse is told to ask the administrator', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, 'nurse.lee@harbour-clinic.example');
+  await signIn(page, server.url, 'nurse.lee@harbour-clinic.example');
   await open(page, `${server.url}/app/settings/calendar`);
   await page.getByRole('alert').getByText("Ask your clinic's administrator").waitFor();
   assert.equal(await page.getByLabel('New room').count(), 0);

@@ -182,3 +182,16 @@ export async function startSmtpSink() {
     },
   };
 }
+
+/** The password of every demo account (`server serve --demo`). */
+export const DEMO_PASSWORD = 'harbour-demo-2026';
+
+/** Signs in through the sign-in page and waits for the live dashboard. */
+export async function signIn(page, baseUrl, email, password = DEMO_PASSWORD) {
+  await open(page, `${baseUrl}/sign-in`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/app`);
+  await hydrated(page);
+}

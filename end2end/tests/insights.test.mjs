@@ -2,7 +2,7 @@
 // alternatives and tables, a date range with field errors, accessible.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, open, expectAccessible, fieldError } from './helpers.mjs';
+import { startServer, launchBrowser, open, expectAccessible, fieldError, signIn } from './helpers.mjs';
 
 let server;
 let browser;
@@ -17,18 +17,10 @@ after(async () => {
   await server?.stop();
 });
 
-async function signIn(page, email) {
-  await open(page, `${server.url}/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('harbour-demo-2026');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${server.url}/app`);
-}
-
 test('insights: last 30 days by default, a chosen range, errors at the field', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, 'owner@harbour-clinic.example');
+  await signIn(page, server.url, 'owner@harbour-clinic.example');
   // The navigation link is there; the page itself is opened directly (a
   // client-side navigation does not reset the hydration marker).
   await page.getByRole('link', { name: 'Insights' }).waitFor();
@@ -68,7 +60,7 @@ test('insights: last 30 days by default, a chosen range, errors at the field', a
 test('the insights answer carries counts, never patients', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, 'owner@harbour-clinic.example');
+  await signIn(page, server.url, 'owner@harbour-clinic.example');
   const res = await page.request.post(`${server.url}/api/scheduling_insights`, {
     form: { from: '', to: '' },
     headers: { Origin: server.url },
