@@ -10,18 +10,17 @@ mod live;
 mod month;
 mod week;
 
+pub(crate) use super::staff::error_view;
+
 use crate::{
     error::AppError,
     scheduling_api::{appointment_types, practitioners_list, rooms_list, Appointment, Choice, TypeChoice},
 };
 use ambula_domain::scheduling::AppointmentStatus;
 use chrono::{Datelike, Duration, NaiveDate};
-use leptos::{either::Either, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::Redirect,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::{Deserialize, Serialize};
 
 /// What the calendar shows, from the URL's query.
@@ -122,13 +121,6 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
 /// The Monday on or before `date`: weeks start on Monday.
 pub fn monday_of(date: NaiveDate) -> NaiveDate {
     date - Duration::days(date.weekday().num_days_from_monday().into())
-}
-
-pub fn error_view(error: AppError) -> impl IntoView {
-    match error {
-        AppError::Unauthenticated => Either::Left(view! { <Redirect path="/sign-in"/> }),
-        other => Either::Right(view! { <p class="form-alert" role="alert">{other.summary()}</p> }),
-    }
 }
 
 #[component]

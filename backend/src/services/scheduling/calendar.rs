@@ -90,7 +90,7 @@ pub struct SlotView {
     pub local_end: chrono::NaiveDateTime,
 }
 
-fn date_field(raw: &str, field: &str) -> Result<NaiveDate, ServiceError> {
+pub(super) fn date_field(raw: &str, field: &str) -> Result<NaiveDate, ServiceError> {
     if raw.trim().is_empty() {
         return Err(ServiceError::field(field, "Choose the date."));
     }

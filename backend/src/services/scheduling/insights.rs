@@ -3,24 +3,15 @@
 //! only, never a patient, so reading them is not a PHI access; it still
 //! needs `Schedule`, as utilization is staff information.
 
-use super::{require, ClinicCalendar};
+use super::{calendar::date_field, require, ClinicCalendar};
 use crate::{error::ServiceError, repo, scope::AuthContext, time::DbTime, Services};
 use ambula_domain::{
-    patients::parse_date,
     scheduling::{
         insights::{summarize, Capacity, Fact, InsightRange, Summary},
         zone, AppointmentStatus, Interval,
     },
     Permission, PractitionerId,
 };
-use chrono::NaiveDate;
-
-fn date_field(raw: &str, field: &str) -> Result<NaiveDate, ServiceError> {
-    if raw.trim().is_empty() {
-        return Err(ServiceError::field(field, "Choose the date."));
-    }
-    parse_date(raw).map_err(|e| ServiceError::field(field, e.0))
-}
 
 /// How many days the dashboard shows before anyone picks a range.
 pub const DEFAULT_DAYS: i64 = 30;

@@ -351,25 +351,20 @@ pub struct PractitionerView {
 /// Everyone who can be booked, for the calendar's pickers.
 pub async fn list_practitioners(services: &Services, ctx: &AuthContext) -> Result<Vec<PractitionerView>, ServiceError> {
     require(services, ctx, Permission::Schedule, "practitioner.list", "").await?;
+    practitioners(services, ctx).await
+}
+
+/// The same list for the set-up page. Managers only: the page loads this
+/// first, so other roles get its 403.
+pub async fn practitioners_to_set_up(services: &Services, ctx: &AuthContext) -> Result<Vec<PractitionerView>, ServiceError> {
+    manage(services, ctx, "practitioner.list", "").await?;
+    practitioners(services, ctx).await
+}
+
+async fn practitioners(services: &Services, ctx: &AuthContext) -> Result<Vec<PractitionerView>, ServiceError> {
     let mut tx = services.db.read_in(&ctx.scope).await?;
     let rows = repo::practitioners::list(&mut tx, &ctx.scope).await?;
     Ok(rows.into_iter().map(|p| PractitionerView { id: PractitionerId::from_uuid(p.id), name: p.name, colour: p.colour }).collect())
-}
-
-/// A practitioner as the set-up page lists them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PractitionerChoice {
-    pub id: PractitionerId,
-    pub name: String,
-}
-
-/// The clinic's practitioners, for the set-up page's pickers. Managers
-/// only: the set-up page loads this first, so other roles get its 403.
-pub async fn practitioners_to_set_up(services: &Services, ctx: &AuthContext) -> Result<Vec<PractitionerChoice>, ServiceError> {
-    manage(services, ctx, "practitioner.list", "").await?;
-    let mut tx = services.db.read_in(&ctx.scope).await?;
-    let rows = repo::practitioners::list(&mut tx, &ctx.scope).await?;
-    Ok(rows.into_iter().map(|r| PractitionerChoice { id: PractitionerId::from_uuid(r.id), name: r.name }).collect())
 }
 
 /// How far ahead the set-up page lists time off: planned leave rarely
