@@ -23,7 +23,9 @@ use leptos_router::{
     lazy_route, path, Lazy, LazyRoute,
 };
 use pages::{
-    account::AccountPage, auth_steps::*, calendar::CalendarPage, calendar_setup::CalendarSetupPage, insights::InsightsPage,
+    account::AccountPage, auth_steps::*, calendar::CalendarPage, calendar_setup::CalendarSetupPage,
+    chart::{summary::ChartSummaryPage, ChartShell},
+    insights::InsightsPage,
     patients::PatientsPage, public::*, staff::*,
 };
 
@@ -84,6 +86,7 @@ lazy_page!(EnrolMfaRoute, EnrolMfaPage);
 lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 lazy_page!(CalendarSetupRoute, CalendarSetupPage);
+lazy_page!(ChartSummaryRoute, ChartSummaryPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -112,6 +115,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()}/>
                     <Route path=path!("account") view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("settings/calendar") view={Lazy::<CalendarSetupRoute>::new()}/>
+                    // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
+                    <ParentRoute path=path!("patients/:id") view=ChartShell>
+                        <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>

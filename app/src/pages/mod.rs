@@ -2,6 +2,7 @@ pub mod account;
 pub mod auth_steps;
 pub mod calendar;
 pub mod calendar_setup;
+pub mod chart;
 pub mod insights;
 pub mod patients;
 pub mod public;

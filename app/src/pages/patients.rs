@@ -9,6 +9,7 @@ use crate::{
 use ambula_domain::{accounts::NoExtraFields, patients::PatientSearchForm, security::BreakGlassForm};
 use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 #[component]
 pub fn PatientsPage() -> impl IntoView {
@@ -115,7 +116,10 @@ fn PatientRow(row: PatientRowView, opening: RwSignal<Option<String>>, break_glas
         <tr>
             <td>{row.mrn.clone()}</td>
             // A text node: whatever the name holds is shown, not run.
-            <td class="name">{match name { Some(n) => Either::Left(n), None => Either::Right(view! { <em>"Restricted record"</em> }) }}</td>
+            <td class="name">{match name {
+                Some(n) => Either::Left(view! { <A href=super::chart::chart_href(&id, "")>{n}</A> }),
+                None => Either::Right(view! { <em>"Restricted record"</em> }),
+            }}</td>
             <td>{row.date_of_birth.clone().unwrap_or_default()}</td>
             <td>{access}</td>
         </tr>
