@@ -15,6 +15,7 @@ pub mod names;
 pub mod password;
 pub mod permission;
 pub mod patients;
+pub mod registry;
 pub mod role;
 pub mod scheduling;
 pub mod security;

@@ -22,6 +22,7 @@ pub mod series;
 pub mod sessions;
 pub mod users;
 pub mod waitlist;
+pub mod registry;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -13,9 +13,13 @@ pub struct NewPatient<'a> {
 
 pub async fn insert(tx: &mut Tx, scope: &ClinicScope, patient: NewPatient<'_>, now: DbTime) -> Result<PatientId, ServiceError> {
     let id = PatientId::generate();
+    // The search keys are computed here, on every insert path (the demo
+    // seed included), so no record is missing from searches.
+    let keys = SearchKeys::of(patient.given_name, patient.family_name, None, patient.phone, patient.email);
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO patients (clinic_id, id, mrn, given_name, family_name, date_of_birth, phone, email, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO patients (clinic_id, id, mrn, given_name, family_name, date_of_birth, phone, email, created_at,
+                               family_key, given_key, preferred_key, family_phonetic, given_phonetic, phone_rev, email_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(scope.clinic_id().as_uuid())
     .bind(id.as_uuid())
@@ -26,9 +30,43 @@ pub async fn insert(tx: &mut Tx, scope: &ClinicScope, patient: NewPatient<'_>, n
     .bind(patient.phone)
     .bind(patient.email)
     .bind(now)
+    .bind(&keys.family_key)
+    .bind(&keys.given_key)
+    .bind(&keys.preferred_key)
+    .bind(&keys.family_phonetic)
+    .bind(&keys.given_phonetic)
+    .bind(&keys.phone_rev)
+    .bind(&keys.email_key)
     .execute(c)
     .await.map(|r| r.rows_affected()))?;
     Ok(id)
+}
+
+/// The indexed search columns of a record (domain/src/registry/text.rs).
+#[derive(Debug, Clone)]
+pub struct SearchKeys {
+    pub family_key: String,
+    pub given_key: String,
+    pub preferred_key: Option<String>,
+    pub family_phonetic: String,
+    pub given_phonetic: String,
+    pub phone_rev: Option<String>,
+    pub email_key: Option<String>,
+}
+
+impl SearchKeys {
+    pub fn of(given: &str, family: &str, preferred: Option<&str>, phone: Option<&str>, email: Option<&str>) -> Self {
+        use ambula_domain::registry::text;
+        Self {
+            family_key: text::fold(family),
+            given_key: text::fold(given),
+            preferred_key: preferred.map(text::fold).filter(|k| !k.is_empty()),
+            family_phonetic: text::phonetic(family),
+            given_phonetic: text::phonetic(given),
+            phone_rev: phone.map(text::phone_key).filter(|k| !k.is_empty()),
+            email_key: email.map(|e| e.trim().to_lowercase()).filter(|k| !k.is_empty()),
+        }
+    }
 }
 
 pub async fn count(tx: &mut Tx, scope: &ClinicScope) -> Result<i64, ServiceError> {
@@ -49,9 +87,41 @@ pub struct PatientRow {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub restricted: bool,
+    pub preferred_name: Option<String>,
+    pub sex_at_birth: Option<String>,
+    pub gender_identity: Option<String>,
+    pub preferred_language: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub national_id: Option<String>,
+    pub insurance_id: Option<String>,
+    pub emergency_name: Option<String>,
+    pub emergency_relation: Option<String>,
+    pub emergency_phone: Option<String>,
+    pub guardian_name: Option<String>,
+    pub guardian_relation: Option<String>,
+    pub guardian_phone: Option<String>,
+    pub guardian_email: Option<String>,
+    pub contact_email: bool,
+    pub contact_sms: bool,
+    pub consent_treatment_on: Option<NaiveDate>,
+    pub consent_sharing_on: Option<NaiveDate>,
+    pub active: bool,
+    pub inactive_reason: Option<String>,
+    pub inactive_on: Option<NaiveDate>,
+    pub inactive_note: Option<String>,
+    pub merged_into: Option<uuid::Uuid>,
+    pub created_at: DbTime,
 }
 
-const COLUMNS: &str = "id, mrn, given_name, family_name, date_of_birth, phone, email, restricted";
+pub(crate) const COLUMNS: &str = "id, mrn, given_name, family_name, date_of_birth, phone, email, restricted,
+    preferred_name, sex_at_birth, gender_identity, preferred_language, address_line1, address_line2, city, postcode,
+    country, national_id, insurance_id, emergency_name, emergency_relation, emergency_phone, guardian_name,
+    guardian_relation, guardian_phone, guardian_email, contact_email, contact_sms, consent_treatment_on,
+    consent_sharing_on, active, inactive_reason, inactive_on, inactive_note, merged_into, created_at";
 
 pub async fn get(tx: &mut Tx, scope: &ClinicScope, id: PatientId) -> Result<Option<PatientRow>, ServiceError> {
     Ok(on_tx!(tx, c => sqlx::query_as::<_, PatientRow>(&format!(
@@ -61,35 +131,6 @@ pub async fn get(tx: &mut Tx, scope: &ClinicScope, id: PatientId) -> Result<Opti
     .bind(id.as_uuid())
     .fetch_optional(c)
     .await)?)
-}
-
-pub struct PatientUpdate<'a> {
-    pub given_name: &'a str,
-    pub family_name: &'a str,
-    pub date_of_birth: NaiveDate,
-    pub phone: Option<&'a str>,
-    pub email: Option<&'a str>,
-    pub restricted: bool,
-}
-
-pub async fn update(tx: &mut Tx, scope: &ClinicScope, id: PatientId, p: PatientUpdate<'_>, now: DbTime) -> Result<bool, ServiceError> {
-    let n = on_tx!(tx, c => sqlx::query(
-        "UPDATE patients SET given_name = $3, family_name = $4, date_of_birth = $5, phone = $6, email = $7,
-                             restricted = $8, updated_at = $9
-         WHERE clinic_id = $1 AND id = $2",
-    )
-    .bind(scope.clinic_id().as_uuid())
-    .bind(id.as_uuid())
-    .bind(p.given_name)
-    .bind(p.family_name)
-    .bind(p.date_of_birth)
-    .bind(p.phone)
-    .bind(p.email)
-    .bind(p.restricted)
-    .bind(now)
-    .execute(c)
-    .await.map(|r| r.rows_affected()))?;
-    Ok(n == 1)
 }
 
 pub async fn set_restricted(tx: &mut Tx, scope: &ClinicScope, id: PatientId, restricted: bool) -> Result<(), ServiceError> {
@@ -102,52 +143,29 @@ pub async fn set_restricted(tx: &mut Tx, scope: &ClinicScope, id: PatientId, res
     Ok(())
 }
 
-/// Name-prefix search. The pattern's wildcards are escaped: a search for
-/// `%%%%` looks for percent signs, it does not match everything slowly.
-/// The order comes from an allow-list.
-pub async fn search(
-    tx: &mut Tx,
-    scope: &ClinicScope,
-    query: &str,
-    sort: ambula_domain::patients::PatientSort,
-    limit: i64,
-) -> Result<Vec<PatientRow>, ServiceError> {
-    use ambula_domain::patients::PatientSort;
-    let escaped: String = query
-        .to_lowercase()
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
-        })
-        .collect();
-    let pattern = format!("{escaped}%");
-    let order = match sort {
-        PatientSort::Name => "family_name, given_name, id",
-        PatientSort::BirthDate => "date_of_birth, family_name, id",
-        PatientSort::Newest => "created_at DESC, id",
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM patients
-         WHERE clinic_id = $1
-           AND ($2 = '' OR lower(family_name) LIKE $3 ESCAPE '\\' OR lower(given_name) LIKE $3 ESCAPE '\\' OR mrn = $2)
-         ORDER BY {order} LIMIT $4"
-    );
-    Ok(on_tx!(tx, c => sqlx::query_as::<_, PatientRow>(&sql)
-        .bind(scope.clinic_id().as_uuid())
-        .bind(query)
-        .bind(&pattern)
-        .bind(limit)
-        .fetch_all(c)
-        .await)?)
-}
-
+/// The next MRN from the clinic's counter, incremented in the caller's
+/// transaction: it commits or rolls back with the registration, survives
+/// deletes and merges, and (a row lock on PostgreSQL, the write lock on
+/// SQLite) never hands two registrations the same number. A number already
+/// taken (by an MRN given some other way) is skipped.
 pub async fn next_mrn(tx: &mut Tx, scope: &ClinicScope) -> Result<String, ServiceError> {
-    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as("SELECT COUNT(*) FROM patients WHERE clinic_id = $1")
+    loop {
+        let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+            "UPDATE clinics SET mrn_counter = mrn_counter + 1 WHERE id = $1 RETURNING mrn_counter",
+        )
         .bind(scope.clinic_id().as_uuid())
         .fetch_one(c)
         .await)?;
-    Ok(format!("P{:06}", n + 1))
+        let mrn = format!("P{n:06}");
+        let taken: Option<(uuid::Uuid,)> = on_tx!(tx, c => sqlx::query_as("SELECT id FROM patients WHERE clinic_id = $1 AND mrn = $2")
+            .bind(scope.clinic_id().as_uuid())
+            .bind(&mrn)
+            .fetch_optional(c)
+            .await)?;
+        if taken.is_none() {
+            return Ok(mrn);
+        }
+    }
 }
 
 /// Serializes bookings for one patient on PostgreSQL (see

@@ -8,13 +8,14 @@ use crate::{
     db::Tx,
     error::ServiceError,
     mail::Email,
-    repo::{self, patients::{PatientRow, PatientUpdate, NewPatient}},
+    repo::{self, patients::{PatientRow, NewPatient}, registry::ListRow},
     scope::AuthContext,
     time::DbTime,
     Services,
 };
 use ambula_domain::{
-    patients::{PatientForm, PatientSearchForm},
+    patients::{describe_age, is_minor, PatientDetails, PatientForm, PatientSearch, PatientSearchForm, PatientSort},
+    registry::{NameKeys, RegistrySearchForm, SearchQuery},
     security::BreakGlassForm,
     Permission, PatientId, TimeZoneName,
 };
@@ -32,20 +33,29 @@ pub struct PatientView {
     pub restricted: bool,
     /// Seen through break-glass access, which ends at this time.
     pub break_glass_until: Option<DbTime>,
+    /// Every stored demographic (contacts, identifiers, consents, status).
+    pub record: PatientRow,
+    /// Age on the clinic's today ("42 years", "7 months").
+    pub age: String,
+    /// Under 18 on the clinic's today: the guardian is the contact.
+    pub minor: bool,
 }
 
 impl PatientView {
-    fn from_row(row: PatientRow, break_glass_until: Option<DbTime>) -> Self {
+    pub(crate) fn from_row(row: PatientRow, break_glass_until: Option<DbTime>, today: NaiveDate) -> Self {
         Self {
             id: PatientId::from_uuid(row.id),
-            mrn: row.mrn,
-            given_name: row.given_name,
-            family_name: row.family_name,
+            mrn: row.mrn.clone(),
+            given_name: row.given_name.clone(),
+            family_name: row.family_name.clone(),
             date_of_birth: row.date_of_birth,
-            phone: row.phone,
-            email: row.email,
+            phone: row.phone.clone(),
+            email: row.email.clone(),
             restricted: row.restricted,
             break_glass_until,
+            age: describe_age(row.date_of_birth, today),
+            minor: is_minor(row.date_of_birth, today),
+            record: row,
         }
     }
 }
@@ -59,6 +69,9 @@ pub struct PatientListItem {
     pub name: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
     pub restricted: bool,
+    /// False for deceased, moved away and merged records.
+    pub active: bool,
+    pub inactive_reason: Option<String>,
 }
 
 enum Access {
@@ -122,7 +135,7 @@ pub(crate) async fn load_for(
     load(tx, ctx, raw_id, action, now).await
 }
 
-async fn require(services: &Services, ctx: &AuthContext, permission: Permission, action: &'static str, id: &str) -> Result<(), ServiceError> {
+pub(crate) async fn require(services: &Services, ctx: &AuthContext, permission: Permission, action: &'static str, id: &str) -> Result<(), ServiceError> {
     if ctx.can(permission) {
         return Ok(());
     }
@@ -131,7 +144,7 @@ async fn require(services: &Services, ctx: &AuthContext, permission: Permission,
     Err(ServiceError::Forbidden)
 }
 
-async fn clinic_today(tx: &mut Tx, ctx: &AuthContext, now: DbTime) -> Result<NaiveDate, ServiceError> {
+pub(crate) async fn clinic_today(tx: &mut Tx, ctx: &AuthContext, now: DbTime) -> Result<NaiveDate, ServiceError> {
     let clinic = repo::clinics::get(tx, &ctx.scope).await?;
     let tz = TimeZoneName::parse(&clinic.time_zone).map(|t| t.tz()).unwrap_or(chrono_tz::UTC);
     Ok(now.0.with_timezone(&tz).date_naive())
@@ -150,37 +163,54 @@ pub async fn get(services: &Services, ctx: &AuthContext, id: &str) -> Result<Pat
     };
     let entry = Entry::ok("patient.read", "patient", row.id).patient(row.id).break_glass(until.is_some());
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+    let today = clinic_today(&mut tx, ctx, now).await?;
     tx.commit().await?;
-    Ok(PatientView::from_row(row, until))
+    Ok(PatientView::from_row(row, until, today))
 }
 
+/// Registers a patient without the duplicate check: the calendar's quick
+/// registration and programmatic callers. The registration page goes
+/// through `registry::register`, which warns about possible duplicates.
 pub async fn create(services: &Services, ctx: &AuthContext, form: &PatientForm) -> Result<PatientView, ServiceError> {
     require(services, ctx, Permission::EditPatients, "patient.create", "").await?;
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
-    let details = form.parse(clinic_today(&mut tx, ctx, now).await?)?;
-    let mrn = repo::patients::next_mrn(&mut tx, &ctx.scope).await?;
-    let phone = details.phone.as_deref();
-    let email = details.email.as_ref().map(|e| e.as_str());
+    let today = clinic_today(&mut tx, ctx, now).await?;
+    let details = form.parse(today)?;
+    let id = insert_details(&mut tx, ctx, &details, "patient.create", now).await?;
+    let row = repo::patients::get(&mut tx, &ctx.scope, id).await?.ok_or(ServiceError::NotFound)?;
+    tx.commit().await?;
+    Ok(PatientView::from_row(row, None, today))
+}
+
+/// Inserts a parsed registration with a fresh MRN, its care team when
+/// restricted, and its audit entry (`action`), inside the caller's
+/// transaction.
+pub(crate) async fn insert_details(
+    tx: &mut Tx,
+    ctx: &AuthContext,
+    details: &PatientDetails,
+    action: &'static str,
+    now: DbTime,
+) -> Result<PatientId, ServiceError> {
+    let mrn = repo::patients::next_mrn(tx, &ctx.scope).await?;
     let new = NewPatient {
         mrn: &mrn,
         given_name: details.given_name.as_str(),
         family_name: details.family_name.as_str(),
         date_of_birth: details.date_of_birth,
-        phone,
-        email,
+        phone: details.phone.as_deref(),
+        email: details.email.as_ref().map(|e| e.as_str()),
     };
-    let id = repo::patients::insert(&mut tx, &ctx.scope, new, now).await?;
+    let id = repo::patients::insert(tx, &ctx.scope, new, now).await?;
+    repo::registry::save_details(tx, &ctx.scope, id, details, details.restricted, now).await?;
     if details.restricted {
-        repo::patients::set_restricted(&mut tx, &ctx.scope, id, true).await?;
         // Whoever registers a restricted record keeps access to it.
-        repo::access::add_to_care_team(&mut tx, &ctx.scope, id, ctx.membership_id, now).await?;
+        repo::access::add_to_care_team(tx, &ctx.scope, id, ctx.membership_id, now).await?;
     }
-    let entry = Entry::ok("patient.create", "patient", id).patient(id.as_uuid());
-    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
-    let row = repo::patients::get(&mut tx, &ctx.scope, id).await?.ok_or(ServiceError::NotFound)?;
-    tx.commit().await?;
-    Ok(PatientView::from_row(row, None))
+    let entry = Entry::ok(action, "patient", id).patient(id.as_uuid()).detail(format!("MRN {mrn}"));
+    audit::record(tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+    Ok(id)
 }
 
 pub async fn update(services: &Services, ctx: &AuthContext, id: &str, form: &PatientForm) -> Result<PatientView, ServiceError> {
@@ -194,47 +224,112 @@ pub async fn update(services: &Services, ctx: &AuthContext, id: &str, form: &Pat
             return Err(denied);
         }
     };
-    let details = form.parse(clinic_today(&mut tx, ctx, now).await?)?;
+    let today = clinic_today(&mut tx, ctx, now).await?;
+    let details = form.parse(today)?;
     // Only managers may lift or set a restriction; others keep it as it is.
     let restricted = if ctx.can(Permission::ManageStaff) { details.restricted } else { row.restricted };
     let patient = PatientId::from_uuid(row.id);
-    let update = PatientUpdate {
-        given_name: details.given_name.as_str(),
-        family_name: details.family_name.as_str(),
-        date_of_birth: details.date_of_birth,
-        phone: details.phone.as_deref(),
-        email: details.email.as_ref().map(|e| e.as_str()),
-        restricted,
-    };
-    repo::patients::update(&mut tx, &ctx.scope, patient, update, now).await?;
+    repo::registry::save_details(&mut tx, &ctx.scope, patient, &details, restricted, now).await?;
     let entry = Entry::ok("patient.update", "patient", row.id).patient(row.id).break_glass(until.is_some());
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
     let row = repo::patients::get(&mut tx, &ctx.scope, patient).await?.ok_or(ServiceError::NotFound)?;
     tx.commit().await?;
-    Ok(PatientView::from_row(row, until))
+    Ok(PatientView::from_row(row, until, today))
 }
 
+/// The patient list's search (active records): see `search_registry`.
 pub async fn search(services: &Services, ctx: &AuthContext, form: &PatientSearchForm) -> Result<Vec<PatientListItem>, ServiceError> {
     require(services, ctx, Permission::ViewPatients, "patient.search", "").await?;
     let search = form.parse()?;
+    run_search(services, ctx, search).await
+}
+
+/// Search by name (typo-tolerant), phone, date of birth, email, MRN or
+/// national / insurance id, with a status filter. Each path is a bounded
+/// index lookup; restricted rows are checked for the whole page at once.
+pub async fn search_registry(services: &Services, ctx: &AuthContext, form: &RegistrySearchForm) -> Result<Vec<PatientListItem>, ServiceError> {
+    require(services, ctx, Permission::ViewPatients, "patient.search", "").await?;
+    let search = form.parse()?;
+    run_search(services, ctx, search).await
+}
+
+/// At most this many lines per search.
+const PAGE: usize = 100;
+
+async fn run_search(services: &Services, ctx: &AuthContext, search: PatientSearch) -> Result<Vec<PatientListItem>, ServiceError> {
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
-    let rows = repo::patients::search(&mut tx, &ctx.scope, &search.query, search.sort, 200).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let visible = matches!(access(&mut tx, ctx, &row, now).await?, Access::Allowed { .. });
-        items.push(PatientListItem {
-            id: PatientId::from_uuid(row.id),
-            mrn: row.mrn,
-            name: visible.then(|| format!("{}, {}", row.family_name, row.given_name)),
-            date_of_birth: visible.then_some(row.date_of_birth),
-            restricted: row.restricted,
-        });
-    }
+    repo::registry::fill_missing_keys(&mut tx, &ctx.scope).await?;
+    let (scope, status, limit) = (&ctx.scope, search.status, PAGE as i64);
+    let rows = match SearchQuery::classify(&search.query) {
+        SearchQuery::All => repo::registry::list(&mut tx, scope, search.sort, status, 200).await?,
+        SearchQuery::BirthDate(date) => repo::registry::by_birth_date(&mut tx, scope, date, status, limit).await?,
+        SearchQuery::Email(email) => repo::registry::by_email(&mut tx, scope, &email, status, limit).await?,
+        SearchQuery::Identifier { mrn, key, phone } => {
+            repo::registry::by_identifier(&mut tx, scope, &mrn, &key, phone.as_deref(), status, limit).await?
+        }
+        SearchQuery::Names(words) => {
+            // Candidates come from the longest word (the most selective);
+            // every word must then match for a row to be listed.
+            match words.iter().max_by_key(|w| w.chars().count()) {
+                None => Vec::new(),
+                Some(longest) => {
+                    let candidates = repo::registry::name_candidates(&mut tx, scope, longest, status, 100).await?;
+                    rank(candidates, &words, search.sort)
+                }
+            }
+        }
+    };
+    let restricted: Vec<uuid::Uuid> = rows.iter().filter(|r| r.restricted).map(|r| r.id).collect();
+    let visible = repo::registry::restricted_access(&mut tx, scope, ctx.membership_id, &restricted, now).await?;
+    let items: Vec<PatientListItem> = rows
+        .into_iter()
+        .map(|row| {
+            let shown = !row.restricted || visible.contains_key(&row.id);
+            PatientListItem {
+                id: PatientId::from_uuid(row.id),
+                mrn: row.mrn,
+                name: shown.then(|| list_name(&row.family_name, &row.given_name, row.preferred_name.as_deref())),
+                date_of_birth: shown.then_some(row.date_of_birth),
+                restricted: row.restricted,
+                active: row.active,
+                inactive_reason: row.inactive_reason,
+            }
+        })
+        .collect();
     let detail = format!("query {:?}, {} results", search.query, items.len());
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::ok("patient.search", "patient", "").detail(detail), now).await?;
     tx.commit().await?;
     Ok(items)
+}
+
+/// "Family, Given (Preferred)".
+pub(crate) fn list_name(family: &str, given: &str, preferred: Option<&str>) -> String {
+    match preferred {
+        Some(p) if !p.is_empty() && p != given => format!("{family}, {given} ({p})"),
+        _ => format!("{family}, {given}"),
+    }
+}
+
+/// Keeps the candidates every word matches, best first, then in the
+/// chosen order; at most a page.
+fn rank(candidates: Vec<ListRow>, words: &[String], sort: PatientSort) -> Vec<ListRow> {
+    let mut scored: Vec<(usize, ListRow)> = candidates
+        .into_iter()
+        .filter_map(|row| {
+            let keys = NameKeys::of(&row.given_name, &row.family_name, row.preferred_name.as_deref());
+            keys.cost(words).map(|cost| (cost, row))
+        })
+        .collect();
+    scored.sort_by(|(ca, a), (cb, b)| {
+        let by_sort = match sort {
+            PatientSort::Name => (&a.family_name, &a.given_name).cmp(&(&b.family_name, &b.given_name)),
+            PatientSort::BirthDate => a.date_of_birth.cmp(&b.date_of_birth),
+            PatientSort::Newest => b.created_at.0.cmp(&a.created_at.0),
+        };
+        ca.cmp(cb).then(by_sort).then(a.id.cmp(&b.id))
+    });
+    scored.into_iter().take(PAGE).map(|(_, row)| row).collect()
 }
 
 /// Break-glass: a designated user opens a restricted record in an
@@ -278,5 +373,9 @@ pub async fn break_glass(services: &Services, ctx: &AuthContext, form: &BreakGla
             tracing::warn!(%error, "break-glass notification could not be sent");
         }
     }
-    Ok(PatientView::from_row(row, Some(until)))
+    let today = {
+        let mut tx = services.db.read_in(&ctx.scope).await?;
+        clinic_today(&mut tx, ctx, now).await?
+    };
+    Ok(PatientView::from_row(row, Some(until), today))
 }
