@@ -482,7 +482,7 @@ async fn merge_with_another_clinics_patient_is_404_and_changes_nothing(ctx: Ctx)
         .bind(theirs.as_uuid())
         .bind(mine.as_uuid())
         .execute(c)
-        .await);
+        .await.map(|r| r.rows_affected()));
     assert!(forged.is_err(), "merged_into must stay inside the clinic");
 }
 
