@@ -10,6 +10,7 @@ pub mod error;
 pub mod feeds_api;
 pub mod insights_api;
 pub mod pages;
+pub mod registry_api;
 pub mod scheduling_api;
 pub mod security_api;
 pub mod setup_api;
@@ -27,6 +28,7 @@ use pages::{
     chart::{summary::ChartSummaryPage, ChartShell},
     insights::InsightsPage,
     patients::PatientsPage, public::*, staff::*,
+    registry::{import::ImportPatientsPage, register::RegisterPatientPage},
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,6 +89,8 @@ lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 lazy_page!(CalendarSetupRoute, CalendarSetupPage);
 lazy_page!(ChartSummaryRoute, ChartSummaryPage);
+lazy_page!(RegisterPatientRoute, RegisterPatientPage);
+lazy_page!(ImportPatientsRoute, ImportPatientsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -115,6 +119,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()}/>
                     <Route path=path!("account") view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("settings/calendar") view={Lazy::<CalendarSetupRoute>::new()}/>
+                    // Registry pages; declared before the chart so that these
+                    // static segments are matched first.
+                    <Route path=path!("patients/new") view={Lazy::<RegisterPatientRoute>::new()}/>
+                    <Route path=path!("patients/import") view={Lazy::<ImportPatientsRoute>::new()}/>
                     // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
                     <ParentRoute path=path!("patients/:id") view=ChartShell>
                         <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>

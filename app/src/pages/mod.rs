@@ -6,6 +6,7 @@ pub mod chart;
 pub mod insights;
 pub mod patients;
 pub mod public;
+pub mod registry;
 pub mod security;
 pub mod session_ui;
 pub mod staff;

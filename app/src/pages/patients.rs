@@ -1,12 +1,20 @@
-//! The patient list: search, and emergency (break-glass) access to
-//! restricted records. Names are text nodes, never markup.
+//! The patient list: search by name (typo-tolerant), phone, date of birth,
+//! email or identifier, with a status filter; links to registration and
+//! import; emergency (break-glass) access to restricted records. Names are
+//! text nodes, never markup.
 
 use super::staff::error_view;
 use crate::{
     components::{field_error, last_result, FormAlert},
-    security_api::{patient_search, BreakGlass, PatientDetailView, PatientRowView},
+    registry_api::{registry_search, RegistryRowView},
+    security_api::{BreakGlass, PatientDetailView},
 };
-use ambula_domain::{accounts::NoExtraFields, patients::PatientSearchForm, security::BreakGlassForm};
+use ambula_domain::{
+    accounts::NoExtraFields,
+    patients::PatientSearchForm,
+    registry::RegistrySearchForm,
+    security::BreakGlassForm,
+};
 use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -15,12 +23,13 @@ use leptos_router::components::A;
 pub fn PatientsPage() -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let query = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
     let break_glass = ServerAction::<BreakGlass>::new();
     // Which restricted row has its break-glass form open.
     let opening = RwSignal::new(None::<String>);
     let results = Resource::new(
-        move || (query.get(), break_glass.version().get()),
-        |(q, _)| patient_search(PatientSearchForm { q, sort: String::new() }, NoExtraFields),
+        move || (query.get(), status.get(), break_glass.version().get()),
+        |(q, status, _)| registry_search(RegistrySearchForm { q, sort: String::new(), status }, NoExtraFields),
     );
     let search_error = Signal::derive(move || results.get().and_then(Result::err).and_then(|e| e.field("q")));
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -30,16 +39,29 @@ pub fn PatientsPage() -> impl IntoView {
     view! {
         <Title text="Patients · Ambula"/>
         <h1>"Patients"</h1>
+        <p class="button-row page-actions">
+            <A href="/app/patients/new" attr:class="button">"Register a patient"</A>
+            <A href="/app/patients/import" attr:class="button secondary">"Import or export"</A>
+        </p>
         <form class="search" role="search" on:submit=submit>
             <div class="field" class:has-error=move || search_error.get().is_some()>
-                <label for="patient-search">"Search by name or record number"</label>
+                <label for="patient-search">"Search"</label>
+                <p class="hint" id="patient-search-hint">"Name (spelling mistakes are fine), phone, date of birth (YYYY-MM-DD), email, record number or national id."</p>
                 <div class="search-row">
                     <input id="patient-search" type="search" autocomplete="off" maxlength=PatientSearchForm::MAX_QUERY
-                        aria-describedby="patient-search-error"
+                        aria-describedby="patient-search-hint patient-search-error"
                         on:input=move |ev| draft.set(event_target_value(&ev))/>
                     <button type="submit">"Search"</button>
                 </div>
                 <p class="error" id="patient-search-error" aria-live="polite">{move || search_error.get()}</p>
+            </div>
+            <div class="field">
+                <label for="patient-status">"Show"</label>
+                <select id="patient-status" on:change=move |ev| status.set(event_target_value(&ev))>
+                    <option value="active">"Active records"</option>
+                    <option value="inactive">"Inactive records (deceased, moved, merged)"</option>
+                    <option value="all">"All records"</option>
+                </select>
             </div>
         </form>
         <GrantNotice action=break_glass/>
@@ -72,7 +94,7 @@ fn GrantNotice(action: ServerAction<BreakGlass>) -> impl IntoView {
 }
 
 #[component]
-fn PatientTable(rows: Vec<PatientRowView>, opening: RwSignal<Option<String>>, break_glass: ServerAction<BreakGlass>) -> impl IntoView {
+fn PatientTable(rows: Vec<RegistryRowView>, opening: RwSignal<Option<String>>, break_glass: ServerAction<BreakGlass>) -> impl IntoView {
     if rows.is_empty() {
         return Either::Left(view! { <p>"No patients match."</p> });
     }
@@ -81,7 +103,7 @@ fn PatientTable(rows: Vec<PatientRowView>, opening: RwSignal<Option<String>>, br
             <table class="data patients">
                 <caption class="visually-hidden">"Patients"</caption>
                 <thead>
-                    <tr><th scope="col">"Record"</th><th scope="col">"Name"</th><th scope="col">"Date of birth"</th><th scope="col">"Access"</th></tr>
+                    <tr><th scope="col">"Record"</th><th scope="col">"Name"</th><th scope="col">"Date of birth"</th><th scope="col">"Status"</th><th scope="col">"Access"</th></tr>
                 </thead>
                 <tbody>
                     {rows.into_iter().map(|row| view! { <PatientRow row opening break_glass/> }).collect_view()}
@@ -92,7 +114,7 @@ fn PatientTable(rows: Vec<PatientRowView>, opening: RwSignal<Option<String>>, br
 }
 
 #[component]
-fn PatientRow(row: PatientRowView, opening: RwSignal<Option<String>>, break_glass: ServerAction<BreakGlass>) -> impl IntoView {
+fn PatientRow(row: RegistryRowView, opening: RwSignal<Option<String>>, break_glass: ServerAction<BreakGlass>) -> impl IntoView {
     let id = row.id.clone();
     let is_open = {
         let id = id.clone();
@@ -121,11 +143,12 @@ fn PatientRow(row: PatientRowView, opening: RwSignal<Option<String>>, break_glas
                 None => Either::Right(view! { <em>"Restricted record"</em> }),
             }}</td>
             <td>{row.date_of_birth.clone().unwrap_or_default()}</td>
+            <td>{if row.active { "Active".to_owned() } else { row.status.clone() }}</td>
             <td>{access}</td>
         </tr>
         {move || is_open.get().then(|| view! {
             <tr class="break-glass-row">
-                <td colspan="4"><BreakGlassForm patient_id=id.clone() mrn=mrn.clone() action=break_glass opening/></td>
+                <td colspan="5"><BreakGlassForm patient_id=id.clone() mrn=mrn.clone() action=break_glass opening/></td>
             </tr>
         })}
     }
