@@ -22,6 +22,11 @@ pub mod series;
 pub mod sessions;
 pub mod users;
 pub mod waitlist;
+pub mod encounters;
+pub mod clinical_notes;
+pub mod note_templates;
+pub mod problems;
+pub mod history;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;
