@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod db;
 pub mod envelope;
 pub mod error;
+pub mod icd10;
 pub mod mail;
 pub mod repo;
 pub mod scope;

@@ -98,6 +98,12 @@ pub mod kinds {
     pub enum Series {}
     pub enum TimeOff {}
     pub enum WaitlistEntry {}
+    pub enum Encounter {}
+    pub enum ClinicalNote {}
+    pub enum NoteAmendment {}
+    pub enum NoteTemplate {}
+    pub enum Problem {}
+    pub enum HistoryEntry {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -113,6 +119,12 @@ pub type AppointmentTypeId = Id<kinds::AppointmentType>;
 pub type SeriesId = Id<kinds::Series>;
 pub type TimeOffId = Id<kinds::TimeOff>;
 pub type WaitlistEntryId = Id<kinds::WaitlistEntry>;
+pub type EncounterId = Id<kinds::Encounter>;
+pub type ClinicalNoteId = Id<kinds::ClinicalNote>;
+pub type NoteAmendmentId = Id<kinds::NoteAmendment>;
+pub type NoteTemplateId = Id<kinds::NoteTemplate>;
+pub type ProblemId = Id<kinds::Problem>;
+pub type HistoryEntryId = Id<kinds::HistoryEntry>;
 
 #[cfg(test)]
 mod tests {

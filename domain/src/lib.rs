@@ -7,6 +7,7 @@
 //! passed the rules, so code that holds one never re-checks it.
 
 pub mod accounts;
+pub mod chart;
 pub mod documents;
 pub mod email;
 pub mod errors;

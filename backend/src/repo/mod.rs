@@ -23,6 +23,11 @@ pub mod sessions;
 pub mod users;
 pub mod waitlist;
 pub mod registry;
+pub mod encounters;
+pub mod clinical_notes;
+pub mod note_templates;
+pub mod problems;
+pub mod history;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

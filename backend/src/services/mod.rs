@@ -16,6 +16,7 @@ pub mod reminders;
 pub mod scheduling;
 pub mod staff;
 pub mod registry;
+pub mod chart;
 
 /// Where a request came from, recorded with sessions (and, with the trust
 /// layer, with every audit entry).
