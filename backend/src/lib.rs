@@ -15,6 +15,7 @@ pub mod db;
 pub mod envelope;
 pub mod error;
 pub mod mail;
+pub mod pdf;
 pub mod repo;
 pub mod scope;
 pub mod services;

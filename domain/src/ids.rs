@@ -98,6 +98,10 @@ pub mod kinds {
     pub enum Series {}
     pub enum TimeOff {}
     pub enum WaitlistEntry {}
+    pub enum Allergy {}
+    pub enum Medication {}
+    pub enum Immunization {}
+    pub enum Referral {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -113,6 +117,10 @@ pub type AppointmentTypeId = Id<kinds::AppointmentType>;
 pub type SeriesId = Id<kinds::Series>;
 pub type TimeOffId = Id<kinds::TimeOff>;
 pub type WaitlistEntryId = Id<kinds::WaitlistEntry>;
+pub type AllergyId = Id<kinds::Allergy>;
+pub type MedicationId = Id<kinds::Medication>;
+pub type ImmunizationId = Id<kinds::Immunization>;
+pub type ReferralId = Id<kinds::Referral>;
 
 #[cfg(test)]
 mod tests {
