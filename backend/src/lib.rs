@@ -16,6 +16,7 @@ pub mod envelope;
 pub mod error;
 pub mod icd10;
 pub mod mail;
+pub mod pdf;
 pub mod repo;
 pub mod scope;
 pub mod services;

@@ -104,6 +104,10 @@ pub mod kinds {
     pub enum NoteTemplate {}
     pub enum Problem {}
     pub enum HistoryEntry {}
+    pub enum Allergy {}
+    pub enum Medication {}
+    pub enum Immunization {}
+    pub enum Referral {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -125,6 +129,10 @@ pub type NoteAmendmentId = Id<kinds::NoteAmendment>;
 pub type NoteTemplateId = Id<kinds::NoteTemplate>;
 pub type ProblemId = Id<kinds::Problem>;
 pub type HistoryEntryId = Id<kinds::HistoryEntry>;
+pub type AllergyId = Id<kinds::Allergy>;
+pub type MedicationId = Id<kinds::Medication>;
+pub type ImmunizationId = Id<kinds::Immunization>;
+pub type ReferralId = Id<kinds::Referral>;
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod email;
 pub mod errors;
 pub mod ids;
+pub mod medications;
 pub mod names;
 pub mod password;
 pub mod permission;

@@ -12,6 +12,9 @@ pub enum Permission {
     EditPatients,
     ViewClinical,
     EditClinical,
+    /// Prescribe, change and print prescriptions. Owner and practitioner:
+    /// nurses record medications a patient takes but do not prescribe.
+    Prescribe,
     Schedule,
     /// Book over a clash, outside working hours or in time off, with a
     /// reason that is audited. Owner, administrator and front desk: the
@@ -28,11 +31,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ViewPatients,
         Permission::EditPatients,
         Permission::ViewClinical,
         Permission::EditClinical,
+        Permission::Prescribe,
         Permission::Schedule,
         Permission::OverrideSchedule,
         Permission::ViewBilling,
@@ -50,6 +54,7 @@ impl Permission {
             Permission::EditPatients => "Register and edit patients",
             Permission::ViewClinical => "Read clinical records",
             Permission::EditClinical => "Write clinical records",
+            Permission::Prescribe => "Prescribe medications",
             Permission::Schedule => "Book and change appointments",
             Permission::OverrideSchedule => "Book over clashes and outside working hours",
             Permission::ViewBilling => "See invoices and balances",
@@ -70,15 +75,17 @@ use Permission as P;
 const fn grants(role: Role) -> &'static [Permission] {
     match role {
         Role::Owner => &[
-            P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Schedule, P::OverrideSchedule,
-            P::ViewBilling, P::ManageBilling, P::ManageStaff, P::ManageClinic, P::ViewAudit, P::ExportData,
+            P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Prescribe, P::Schedule,
+            P::OverrideSchedule, P::ViewBilling, P::ManageBilling, P::ManageStaff, P::ManageClinic, P::ViewAudit, P::ExportData,
             P::BreakGlass,
         ],
         Role::Admin => &[
             P::ViewPatients, P::EditPatients, P::Schedule, P::OverrideSchedule, P::ViewBilling, P::ManageBilling,
             P::ManageStaff, P::ManageClinic, P::ViewAudit, P::ExportData,
         ],
-        Role::Practitioner => &[P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Schedule, P::BreakGlass],
+        Role::Practitioner => &[
+            P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Prescribe, P::Schedule, P::BreakGlass,
+        ],
         Role::Nurse => &[P::ViewPatients, P::EditPatients, P::ViewClinical, P::EditClinical, P::Schedule, P::BreakGlass],
         Role::FrontDesk => &[P::ViewPatients, P::EditPatients, P::Schedule, P::OverrideSchedule, P::ViewBilling],
         Role::Billing => &[P::ViewPatients, P::ViewBilling, P::ManageBilling],
@@ -140,6 +147,9 @@ mod tests {
         assert!(!Role::Practitioner.can(Permission::OverrideSchedule));
         assert!(!Role::Nurse.can(Permission::OverrideSchedule));
         assert!(Role::FrontDesk.can(Permission::OverrideSchedule));
+        assert!(Role::Practitioner.can(Permission::Prescribe));
+        assert!(!Role::Nurse.can(Permission::Prescribe));
+        assert!(!Role::Admin.can(Permission::Prescribe));
     }
 
     #[test]

@@ -217,7 +217,7 @@ test('settings as owner: full load finishes, permission matrix, deactivation wit
   await page.getByRole('heading', { name: 'Security events' }).waitFor();
   await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
   const matrix = page.locator('table.matrix');
-  assert.equal(await matrix.locator('tbody tr').count(), 13);
+  assert.equal(await matrix.locator('tbody tr').count(), 14);
   for (const cell of await matrix.locator('tbody td').allTextContents()) {
     assert.match(cell, /^(✓Yes|—No)$/);
   }

@@ -3,17 +3,21 @@
 //! always filter by its clinic id.
 
 pub mod access;
+pub mod allergies;
 pub mod appointment_types;
 pub mod appointments;
 pub mod calendar_feeds;
 pub mod clinics;
+pub mod immunizations;
 pub mod invites;
 pub mod invoices;
 pub mod login_throttle;
+pub mod medications;
 pub mod memberships;
 pub mod password_resets;
 pub mod patients;
 pub mod practitioners;
+pub mod referrals;
 pub mod reminders;
 pub mod rooms;
 pub mod schedule;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar_feed;
 pub mod dashboard;
 pub mod live;
+pub mod medications;
 pub mod demo;
 pub mod documents;
 pub mod mfa;
