@@ -98,6 +98,9 @@ pub mod kinds {
     pub enum Series {}
     pub enum TimeOff {}
     pub enum WaitlistEntry {}
+    pub enum VitalSigns {}
+    pub enum LabOrder {}
+    pub enum LabResult {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -113,6 +116,9 @@ pub type AppointmentTypeId = Id<kinds::AppointmentType>;
 pub type SeriesId = Id<kinds::Series>;
 pub type TimeOffId = Id<kinds::TimeOff>;
 pub type WaitlistEntryId = Id<kinds::WaitlistEntry>;
+pub type VitalSignsId = Id<kinds::VitalSigns>;
+pub type LabOrderId = Id<kinds::LabOrder>;
+pub type LabResultId = Id<kinds::LabResult>;
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,8 @@ pub mod series;
 pub mod sessions;
 pub mod users;
 pub mod waitlist;
+pub mod vitals;
+pub mod lab_results;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -15,6 +15,8 @@ pub mod patients;
 pub mod reminders;
 pub mod scheduling;
 pub mod staff;
+pub mod vitals;
+pub mod lab_results;
 
 /// Where a request came from, recorded with sessions (and, with the trust
 /// layer, with every audit entry).
