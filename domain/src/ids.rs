@@ -108,6 +108,9 @@ pub mod kinds {
     pub enum Medication {}
     pub enum Immunization {}
     pub enum Referral {}
+    pub enum VitalSigns {}
+    pub enum LabOrder {}
+    pub enum LabResult {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -133,6 +136,9 @@ pub type AllergyId = Id<kinds::Allergy>;
 pub type MedicationId = Id<kinds::Medication>;
 pub type ImmunizationId = Id<kinds::Immunization>;
 pub type ReferralId = Id<kinds::Referral>;
+pub type VitalSignsId = Id<kinds::VitalSigns>;
+pub type LabOrderId = Id<kinds::LabOrder>;
+pub type LabResultId = Id<kinds::LabResult>;
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,9 @@ pub mod role;
 pub mod scheduling;
 pub mod security;
 pub mod timezone;
+pub mod decimal;
+pub mod vitals;
+pub mod results;
 
 pub use email::EmailAddress;
 pub use errors::{FieldErrors, ParseError};

@@ -83,6 +83,39 @@ pub async fn download(State(state): State<AppState>, context: Option<Extension<A
     }
 }
 
+/// `GET /api/documents/{id}/preview`: shown inline by the Documents tab in
+/// an `<img>` or a sandboxed `<iframe>`. Only content that still sniffs as
+/// an image or a PDF is served (`documents::preview`), with its real type,
+/// nosniff, a sandboxing CSP that loads nothing but our own images, and
+/// framing allowed for our own pages only.
+pub async fn preview(State(state): State<AppState>, context: Option<Extension<AuthContext>>, Path(id): Path<String>) -> Response {
+    let Some(Extension(ctx)) = context else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    match documents::preview(&state.services, &ctx, &id).await {
+        Ok(file) => {
+            let ascii: String = file.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+            let disposition = format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{}", percent_encode(&file.file_name));
+            let mut response = file.bytes.into_response();
+            let headers = response.headers_mut();
+            let Ok(content_type) = HeaderValue::from_str(&file.content_type) else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            headers.insert(header::CONTENT_TYPE, content_type);
+            if let Ok(value) = HeaderValue::from_str(&disposition) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
+            }
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'self'"),
+            );
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+            response
+        }
+        Err(e) => error(e),
+    }
+}
+
 fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })

@@ -69,6 +69,7 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route(AUDIT_CSV, get(audit_csv))
         .route(PATIENT_DOCUMENTS, post(documents::upload))
         .route(DOCUMENT, get(documents::download))
+        .route(DOCUMENT_PREVIEW, get(documents::preview))
         .route(LIVE_CALENDAR, get(calendar::live_calendar))
         .route(CALENDAR_FEED, get(calendar::feed))
         .route(
@@ -114,6 +115,8 @@ pub fn router(config: &Config, services: Services) -> Router {
 pub const AUDIT_CSV: &str = "/api/audit.csv";
 pub const PATIENT_DOCUMENTS: &str = "/api/patients/{id}/documents";
 pub const DOCUMENT: &str = "/api/documents/{id}";
+/// Inline, for verified images and PDFs only (the Documents tab's preview).
+pub const DOCUMENT_PREVIEW: &str = "/api/documents/{id}/preview";
 pub const LIVE_CALENDAR: &str = "/api/live/calendar";
 /// `{file}` is `<token>.ics`; the token alone authorizes (no session).
 pub const CALENDAR_FEED: &str = "/calendar/feeds/{file}";
@@ -123,6 +126,7 @@ pub const DATA_ROUTES: &[(&str, &str)] = &[
     ("GET", DOCUMENT),
     ("GET", LIVE_CALENDAR),
     ("GET", CALENDAR_FEED),
+    ("GET", DOCUMENT_PREVIEW),
 ];
 
 /// The audit trail as CSV, with the viewer's filters as query parameters.

@@ -32,6 +32,8 @@ pub mod clinical_notes;
 pub mod note_templates;
 pub mod problems;
 pub mod history;
+pub mod vitals;
+pub mod lab_results;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -92,8 +92,65 @@ pub async fn upload(services: &Services, ctx: &AuthContext, patient: &str, file_
 
 type Row = (Uuid, String, String, String, Vec<u8>);
 
+/// A document as listed on the chart's Documents tab.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentListItem {
+    pub id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub created_at: crate::time::DbTime,
+    pub uploaded_by: Option<String>,
+}
+
+/// A patient's documents, newest first (no content). ViewClinical; the
+/// listing is audited as a read of the patient's record.
+pub async fn list(services: &Services, ctx: &AuthContext, patient: &str) -> Result<Vec<DocumentListItem>, ServiceError> {
+    require(services, ctx, Permission::ViewClinical, "document.list", patient).await?;
+    let now = services.now();
+    let mut tx = services.db.write_in(&ctx.scope).await?;
+    let (row, until) = match super::patients::load_for(&mut tx, ctx, patient, "document.list", now).await? {
+        Ok(found) => found,
+        Err(denied) => {
+            tx.commit().await?;
+            return Err(denied);
+        }
+    };
+    let items: Vec<DocumentListItem> = on_tx!(&mut tx, c => sqlx::query_as::<_, DocumentListItem>(
+        "SELECT d.id, d.file_name, d.content_type, d.size_bytes, d.created_at, u.name AS uploaded_by
+         FROM documents d
+         LEFT JOIN memberships m ON m.clinic_id = d.clinic_id AND m.id = d.uploaded_by
+         LEFT JOIN users u ON u.id = m.user_id
+         WHERE d.clinic_id = $1 AND d.patient_id = $2
+         ORDER BY d.created_at DESC, d.id DESC LIMIT 500",
+    )
+    .bind(ctx.scope.clinic_id().as_uuid())
+    .bind(row.id)
+    .fetch_all(c)
+    .await)?;
+    let entry = Entry::ok("document.list", "patient", row.id).patient(row.id).break_glass(until.is_some()).detail(format!("{} documents", items.len()));
+    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+    tx.commit().await?;
+    Ok(items)
+}
+
 pub async fn download(services: &Services, ctx: &AuthContext, id: &str) -> Result<Download, ServiceError> {
-    require(services, ctx, Permission::ViewClinical, "document.read", id).await?;
+    fetch(services, ctx, id, "document.read").await
+}
+
+/// The document to show inline (an image or a PDF in a sandboxed frame).
+/// Served only when the decrypted content itself is still one of the kinds
+/// we accept, whatever the stored content type says.
+pub async fn preview(services: &Services, ctx: &AuthContext, id: &str) -> Result<Download, ServiceError> {
+    let file = fetch(services, ctx, id, "document.preview").await?;
+    match DocumentKind::sniff(&file.bytes) {
+        Ok(kind) if kind.content_type() == file.content_type => Ok(file),
+        _ => Err(ServiceError::NotFound),
+    }
+}
+
+async fn fetch(services: &Services, ctx: &AuthContext, id: &str, action: &'static str) -> Result<Download, ServiceError> {
+    require(services, ctx, Permission::ViewClinical, action, id).await?;
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
     let row: Option<Row> = match Uuid::parse_str(id.trim()) {
@@ -107,12 +164,12 @@ pub async fn download(services: &Services, ctx: &AuthContext, id: &str) -> Resul
         Err(_) => None,
     };
     let Some((patient, file_name, content_type, sha256, sealed)) = row else {
-        audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::denied("document.read", "document", id), now).await?;
+        audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::denied(action, "document", id), now).await?;
         tx.commit().await?;
         return Err(ServiceError::NotFound);
     };
     // The record's restrictions apply to its documents.
-    if let Err(denied) = super::patients::load_for(&mut tx, ctx, &patient.to_string(), "document.read", now).await? {
+    if let Err(denied) = super::patients::load_for(&mut tx, ctx, &patient.to_string(), action, now).await? {
         tx.commit().await?;
         return Err(denied);
     }
@@ -125,7 +182,7 @@ pub async fn download(services: &Services, ctx: &AuthContext, id: &str) -> Resul
     if digest != sha256 {
         return Err(ServiceError::Internal(format!("document {id} fails its integrity check")));
     }
-    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::ok("document.read", "document", id.trim()).patient(patient), now).await?;
+    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::ok(action, "document", id.trim()).patient(patient), now).await?;
     tx.commit().await?;
     Ok(Download { file_name, content_type, bytes: plain.to_vec() })
 }

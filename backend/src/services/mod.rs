@@ -18,6 +18,8 @@ pub mod scheduling;
 pub mod staff;
 pub mod registry;
 pub mod chart;
+pub mod vitals;
+pub mod lab_results;
 
 /// Where a request came from, recorded with sessions (and, with the trust
 /// layer, with every audit entry).
