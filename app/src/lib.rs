@@ -13,6 +13,8 @@ pub mod pages;
 pub mod scheduling_api;
 pub mod security_api;
 pub mod setup_api;
+pub mod reminders_api;
+pub mod waitlist_api;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -28,6 +30,7 @@ use pages::{
     insights::InsightsPage,
     patients::PatientsPage, public::*, staff::*,
 };
+use pages::calendar::waitlist::WaitlistPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
@@ -87,6 +90,7 @@ lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 lazy_page!(CalendarSetupRoute, CalendarSetupPage);
 lazy_page!(ChartSummaryRoute, ChartSummaryPage);
+lazy_page!(WaitlistRoute, WaitlistPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -115,6 +119,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()}/>
                     <Route path=path!("account") view={Lazy::<AccountRoute>::new()}/>
                     <Route path=path!("settings/calendar") view={Lazy::<CalendarSetupRoute>::new()}/>
+                    <Route path=path!("calendar/waitlist") view={Lazy::<WaitlistRoute>::new()}/>
                     // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
                     <ParentRoute path=path!("patients/:id") view=ChartShell>
                         <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>

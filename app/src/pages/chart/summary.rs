@@ -28,5 +28,6 @@ pub fn ChartSummaryPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <super::reminders::ReminderPreferences/>
     }
 }
