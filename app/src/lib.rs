@@ -14,6 +14,8 @@ pub mod registry_api;
 pub mod scheduling_api;
 pub mod security_api;
 pub mod setup_api;
+pub mod reminders_api;
+pub mod waitlist_api;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -30,6 +32,7 @@ use pages::{
     patients::PatientsPage, public::*, staff::*,
     registry::{import::ImportPatientsPage, register::RegisterPatientPage},
 };
+use pages::calendar::waitlist::WaitlistPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
@@ -91,6 +94,7 @@ lazy_page!(CalendarSetupRoute, CalendarSetupPage);
 lazy_page!(ChartSummaryRoute, ChartSummaryPage);
 lazy_page!(RegisterPatientRoute, RegisterPatientPage);
 lazy_page!(ImportPatientsRoute, ImportPatientsPage);
+lazy_page!(WaitlistRoute, WaitlistPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -123,6 +127,7 @@ pub fn App() -> impl IntoView {
                     // static segments are matched first.
                     <Route path=path!("patients/new") view={Lazy::<RegisterPatientRoute>::new()}/>
                     <Route path=path!("patients/import") view={Lazy::<ImportPatientsRoute>::new()}/>
+                    <Route path=path!("calendar/waitlist") view={Lazy::<WaitlistRoute>::new()}/>
                     // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
                     <ParentRoute path=path!("patients/:id") view=ChartShell>
                         <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>

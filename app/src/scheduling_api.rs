@@ -103,6 +103,9 @@ pub struct WeekData {
     pub time_zone: String,
     pub grid_minutes: u32,
     pub can_override: bool,
+    /// Today in the clinic, and the minutes from its midnight (the now line).
+    pub today: String,
+    pub now_min: Option<u32>,
     pub days: Vec<WeekDayData>,
 }
 
@@ -275,7 +278,10 @@ pub async fn calendar_week(practitioner_id: String, date: String) -> Result<Week
     };
     let monday = day - Duration::days(day.weekday().num_days_from_monday().into());
     let view = calendar::week_view(&services, &ctx, &practitioner_id, &monday.to_string()).await?;
+    let now = shape::now_in(&view.time_zone, &services);
     Ok(WeekData {
+        today: now.date().to_string(),
+        now_min: Some(shape::minutes(now, now.date())),
         practitioner_id: view.practitioner_id.to_string(),
         practitioner_name: view.practitioner_name.clone(),
         time_zone: view.time_zone,

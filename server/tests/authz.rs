@@ -47,6 +47,7 @@ enum Target {
     Document,
     Practitioner,
     Appointment,
+    Waitlist,
 }
 
 struct Spec {
@@ -155,6 +156,17 @@ const SPECS: &[Spec] = &[
     // The live calendar stream (server-sent events): whoever may see the calendar.
     Spec { path: "GET /api/live/calendar", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
     Spec { path: "GET /calendar/feeds/{file}", kind: Kind2::Token, forbidden_for: None, form: &[] },
+    // The waitlist screen: Schedule (billing lacks it). Another clinic's
+    // patient or type in `waitlist_add` is a field error, as in booking.
+    Spec { path: "/api/waitlist_entries", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/waitlist_freed_slots", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/waitlist_add", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("patient_id", ""), ("type_id", ""), ("earliest", "2030-03-12"), ("latest", "2030-03-20")] },
+    Spec { path: "/api/waitlist_remove", kind: Kind2::Id(Target::Waitlist), forbidden_for: Some("billing"), form: &[("waitlist_id", "{id}")] },
+    Spec { path: "/api/waitlist_book", kind: Kind2::Id(Target::Waitlist), forbidden_for: Some("billing"), form: &[("waitlist_id", "{id}"), ("practitioner_id", ""), ("date", "2030-03-19"), ("time", "10:00")] },
+    // A patient's reminder choices: anyone who sees patients reads them;
+    // changing them needs EditPatients (billing lacks it).
+    Spec { path: "/api/patient_reminders", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/patient_reminders_save", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}"), ("email", "on")] },
 ];
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -354,6 +366,17 @@ async fn matrix(app: App) {
     };
     let (b_practitioner, b_appointment) = calendar_setup(&app, &b, &b_patient).await;
     let (a_practitioner, a_appointment) = calendar_setup(&app, &a, &a_patient).await;
+    let waitlist_entry = |cookie: String, patient: String| {
+        let app = &app;
+        async move {
+            let types = app.call("/api/appointment_types", &[], &cookie).await;
+            let type_id = types[0]["id"].as_str().unwrap().to_owned();
+            let form = [("patient_id", patient.as_str()), ("type_id", type_id.as_str()), ("earliest", "2030-03-01"), ("latest", "2030-03-31")];
+            app.call("/api/waitlist_add", &form, &cookie).await["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let b_waitlist = waitlist_entry(b.clone(), b_patient.clone()).await;
+    let a_waitlist = waitlist_entry(a.clone(), a_patient.clone()).await;
     let snapshot = || {
         let (app, b) = (&app, b.clone());
         let b_patient = b_patient.clone();
@@ -390,6 +413,7 @@ async fn matrix(app: App) {
                 Target::Document => &b_document,
                 Target::Practitioner => &b_practitioner,
                 Target::Appointment => &b_appointment,
+                Target::Waitlist => &b_waitlist,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -402,6 +426,7 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Document) => a_document.as_str(),
                 Kind2::Id(Target::Practitioner) => a_practitioner.as_str(),
                 Kind2::Id(Target::Appointment) => a_appointment.as_str(),
+                Kind2::Id(Target::Waitlist) => a_waitlist.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's
@@ -417,4 +442,9 @@ async fn matrix(app: App) {
     assert_eq!(a_after["family_name"], "Beta");
     let still = staff_of(a.clone()).await;
     assert!(still["staff"].as_array().unwrap().iter().any(|m| m["membership_id"] == a_nurse.as_str() && m["role"] == "nurse" && m["active"] == true));
+    // Both clinics' waiting patients are still waiting.
+    for (cookie, entry) in [(&b, &b_waitlist), (&a, &a_waitlist)] {
+        let list = app.call("/api/waitlist_entries", &[], cookie).await;
+        assert_eq!(list.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect::<Vec<_>>(), vec![entry.as_str()]);
+    }
 }

@@ -314,3 +314,20 @@ pub async fn count_between(tx: &mut Tx, scope: &ClinicScope, from: DbTime, to: D
     .await)?;
     Ok(n)
 }
+
+/// Cancelled (or late-cancelled) appointments starting in `[from, to)`,
+/// soonest first: the freed slots the waitlist screen offers on.
+pub async fn cancelled_between(tx: &mut Tx, scope: &ClinicScope, from: DbTime, to: DbTime, limit: i64) -> Result<Vec<AppointmentRow>, ServiceError> {
+    let sql = format!(
+        "{SELECT} WHERE a.clinic_id = $1 AND a.status IN ('cancelled', 'late_cancelled')
+           AND a.starts_at >= $2 AND a.starts_at < $3
+         ORDER BY a.starts_at, r.name, a.id LIMIT $4"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, AppointmentRow>(&sql)
+        .bind(scope.clinic_id().as_uuid())
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+}

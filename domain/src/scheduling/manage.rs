@@ -327,6 +327,59 @@ impl WaitlistForm {
     }
 }
 
+/// Booking a waitlisted patient into a slot (a freed one, or one the slot
+/// finder found): where and when. The patient and the type come from the
+/// waitlist entry, so the rest is an ordinary booking with its checks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WaitlistBookForm {
+    pub practitioner_id: String,
+    #[serde(default)]
+    pub room_id: String,
+    pub date: String,
+    pub time: String,
+    #[serde(default)]
+    pub override_conflicts: Option<String>,
+    #[serde(default)]
+    pub override_reason: String,
+}
+
+/// The entry's note as the appointment's notes, shortened (with "…") to
+/// fit them: the entry's note may be as long as the notes themselves.
+fn waitlist_note(note: &str) -> String {
+    const PREFIX: &str = "From the waitlist: ";
+    let room = super::BookingForm::MAX_NOTES - PREFIX.chars().count();
+    if note.chars().count() <= room {
+        format!("{PREFIX}{note}")
+    } else {
+        format!("{PREFIX}{}…", note.chars().take(room - 1).collect::<String>())
+    }
+}
+
+impl WaitlistBookForm {
+    /// The booking form for the entry's patient and type; its note (what
+    /// the patient asked for) goes with the appointment.
+    pub fn booking_for(&self, patient_id: &str, type_id: &str, note: Option<&str>) -> super::BookingForm {
+        super::BookingForm {
+            patient_id: patient_id.to_owned(),
+            practitioner_id: self.practitioner_id.clone(),
+            room_id: self.room_id.clone(),
+            type_id: type_id.to_owned(),
+            date: self.date.clone(),
+            time: self.time.clone(),
+            dst_choice: String::new(),
+            override_conflicts: self.override_conflicts.clone(),
+            override_reason: self.override_reason.clone(),
+            notes: note.map(waitlist_note).unwrap_or_default(),
+        }
+    }
+
+    /// Whether the person asked to book over a clash (checked against the
+    /// role before anything is read).
+    pub fn overrides(&self) -> bool {
+        ticked(&self.override_conflicts)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +422,29 @@ mod tests {
         assert_eq!(cancel("Patient is ill").parse().unwrap().reason.as_deref(), Some("Patient is ill"));
         assert!(StatusForm { status: "arrived".into(), ..Default::default() }.parse().is_ok());
         assert!(StatusForm { status: "gone".into(), ..Default::default() }.parse().unwrap_err().get("status").is_some());
+    }
+
+    #[test]
+    fn a_waitlist_booking_is_an_ordinary_booking_for_the_entry() {
+        let form = WaitlistBookForm {
+            practitioner_id: ID.into(),
+            date: "2026-05-04".into(),
+            time: "09:30".into(),
+            ..Default::default()
+        };
+        let booking = form.booking_for(ID, ID, Some("Mornings")).parse().unwrap();
+        assert_eq!((booking.room_id, booking.override_reason), (None, None));
+        assert_eq!(booking.notes.as_deref(), Some("From the waitlist: Mornings"));
+        assert!(!form.overrides());
+        let bad = WaitlistBookForm { time: "09:31".into(), date: "2026-02-30".into(), ..form };
+        let errors = bad.booking_for(ID, ID, None).parse().unwrap_err();
+        assert!(errors.get("time").is_some() && errors.get("date").is_some());
+        // A 500-character note plus the prefix still fits the booking's notes.
+        let long = "n".repeat(WaitlistForm::MAX_NOTE);
+        assert!(WaitlistBookForm { date: "2026-05-04".into(), time: "09:30".into(), practitioner_id: ID.into(), ..Default::default() }
+            .booking_for(ID, ID, Some(&long))
+            .parse()
+            .is_ok());
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub use hours::{WeeklyHours, WeeklyHoursForm};
 pub use interval::Interval;
 pub use local::DstChoice;
 pub use manage::{
-    CalendarBy, RescheduleForm, RoomChange, RoomForm, ScheduleSettingsForm, StatusForm, TimeOffKind, WaitlistForm,
+    CalendarBy, RescheduleForm, RoomChange, RoomForm, ScheduleSettingsForm, StatusForm, TimeOffKind, WaitlistBookForm,
+    WaitlistForm,
 };
 pub use recurrence::{Recurrence, RecurrenceEnd, RecurrenceForm, SeriesScope};
 pub use setup::{AppointmentTypeForm, AppointmentTypeSpec, CalendarGrid, Colour};

@@ -17,13 +17,33 @@ pub struct BookingStart {
     pub room_id: String,
 }
 
+/// While a card is dragged, the column under the pointer: its key and its
+/// title (provided by the grid; the card reads it to move across columns).
+/// Keys: "p:<practitioner id>", "r:<room id>", "r:none" (no room), or in the
+/// week "d:<date>".
+#[derive(Debug, Clone, Copy)]
+pub struct ColumnDrop {
+    pub over: RwSignal<Option<(String, String)>>,
+}
+
+/// The key of a day view's column (see `ColumnDrop`).
+pub fn column_key(column: &Column) -> String {
+    if !column.practitioner_id.is_empty() {
+        format!("p:{}", column.practitioner_id)
+    } else if !column.room_id.is_empty() {
+        format!("r:{}", column.room_id)
+    } else {
+        "r:none".to_owned()
+    }
+}
+
 pub fn hhmm(minutes: u32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// The rows shown: working hours and appointments, widened to whole hours
 /// and at least 08:00–18:00.
-fn range<'a>(columns: impl Iterator<Item = (&'a [crate::scheduling_api::Span], &'a [Appointment])>) -> (u32, u32) {
+pub(super) fn range<'a>(columns: impl Iterator<Item = (&'a [crate::scheduling_api::Span], &'a [Appointment])>) -> (u32, u32) {
     let (mut first, mut last) = (8 * 60, 18 * 60);
     for (working, appointments) in columns {
         for s in working {
@@ -113,6 +133,7 @@ pub fn DayTab(q: Memo<Query>) -> impl IntoView {
                     (Ok(d), Ok(c)) => {
                         let can_override = d.can_override;
                         let date = d.date.clone();
+                        let c2 = c.clone();
                         Either::Left(view! {
                             <DayToolbar q data=d.clone() booking/>
                             <DayGrid data=d colour booking opened reload only=q.get_untracked().practitioner/>
@@ -121,7 +142,7 @@ pub fn DayTab(q: Memo<Query>) -> impl IntoView {
                                     on_close=Callback::new(move |_| booking.set(None)) on_done=reload/>
                             })}
                             {move || opened.get().map(|a| view! {
-                                <dialogs::AppointmentDialog appointment=a can_override today=date.clone()
+                                <dialogs::AppointmentDialog appointment=a can_override today=date.clone() choices=c2.clone()
                                     on_close=Callback::new(move |_| opened.set(None)) on_done=reload/>
                             })}
                         })
@@ -223,6 +244,7 @@ fn DayGrid(
         });
     }
     let hours: Vec<u32> = (first / 60..last.div_ceil(60)).collect();
+    provide_context(ColumnDrop { over: RwSignal::new(None) });
     let heads = data
         .columns
         .iter()
@@ -239,7 +261,10 @@ fn DayGrid(
     let columns = data
         .columns
         .into_iter()
-        .map(|c| view! { <DayColumn column=c date=data.date.clone() grid=data.grid_minutes first last now=data.now_min colour booking opened reload/> })
+        .map(|c| {
+            let key = column_key(&c);
+            view! { <DayColumn column=c key date=data.date.clone() grid=data.grid_minutes first last now=data.now_min colour booking opened reload/> }
+        })
         .collect_view();
     Either::Left(view! {
         <div class="day-scroll">
@@ -254,9 +279,12 @@ fn DayGrid(
     })
 }
 
+/// One column of the grid: a practitioner or a room (day view), or a day
+/// (week view). `key`: see `ColumnDrop`.
 #[component]
-fn DayColumn(
+pub(super) fn DayColumn(
     column: Column,
+    key: String,
     date: String,
     grid: u32,
     first: u32,
@@ -301,14 +329,19 @@ fn DayColumn(
         .zip(lanes)
         .map(|(a, (lane, count))| {
             let class = format!("{} lanes-{count} lane-{lane}", place(first, a.start_min, a.end_min));
-            view! { <super::week::AppointmentCard appointment=a class colour opened drag=(first, grid, date.clone(), reload)/> }
+            let drag = super::week::DragSetup { first, grid, date: date.clone(), column: key.clone(), reload };
+            view! { <super::week::AppointmentCard appointment=a class colour opened drag/> }
         })
         .collect_view();
     let now_line = now.filter(|n| (first..last).contains(n)).map(|n| {
         view! { <div class=format!("now-line {}", place(first, n, n + 5))><span class="visually-hidden">"Now: " {hhmm(n)}</span></div> }
     });
+    let drop = use_context::<ColumnDrop>();
+    let this = key.clone();
+    let is_target = move || drop.is_some_and(|d| d.over.with(|o| o.as_ref().is_some_and(|(k, _)| *k == this)));
     view! {
-        <section class="cal-col" aria-label=column.title.clone() data-practitioner=column.practitioner_id.clone() data-room=column.room_id.clone()>
+        <section class="cal-col" class:drop-target=is_target aria-label=column.title.clone() data-column=key
+            data-practitioner=column.practitioner_id.clone() data-room=column.room_id.clone()>
             {slots}
             {blocked}
             {cards}

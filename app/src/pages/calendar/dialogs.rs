@@ -308,6 +308,8 @@ pub fn AppointmentDialog(
     can_override: bool,
     /// The date shown, where the slot search starts.
     today: String,
+    /// Practitioners and rooms to move it to.
+    choices: Choices,
     on_close: Callback<()>,
     on_done: Callback<String>,
 ) -> impl IntoView {
@@ -329,7 +331,10 @@ pub fn AppointmentDialog(
                     Ok(r) => {
                         let mut text = format!("Status changed to {}.", next.label().to_lowercase());
                         if !r.waitlist_offers.is_empty() {
-                            text.push_str(&format!(" Waiting for a slot like this: {}.", r.waitlist_offers.join("; ")));
+                            text.push_str(&format!(
+                                " Waiting for a slot like this: {}. Book one of them under Waitlist.",
+                                r.waitlist_offers.join("; ")
+                            ));
                         }
                         on_done.run(text)
                     }
@@ -379,7 +384,7 @@ pub fn AppointmentDialog(
         }
     });
     let movable = matches!(a.status, AppointmentStatus::Booked | AppointmentStatus::Confirmed);
-    let reschedule = movable.then(|| view! { <Reschedule appointment=a.clone() can_override today=today.clone() on_done/> });
+    let reschedule = movable.then(|| view! { <Reschedule appointment=a.clone() can_override today=today.clone() choices on_done/> });
     let room = if a.room_name.is_empty() { "No room".to_owned() } else { a.room_name.clone() };
     view! {
         <Modal title=a.patient_name.clone() on_close>
@@ -405,11 +410,15 @@ pub fn AppointmentDialog(
 }
 
 /// Moving and changing the length from the keyboard: free slots from the
-/// slot finder, or a date, time and length typed in.
+/// slot finder, or a date, time and length typed in; another practitioner
+/// or room chosen (what dragging across columns does).
 #[component]
-fn Reschedule(appointment: Appointment, can_override: bool, today: String, on_done: Callback<String>) -> impl IntoView {
+fn Reschedule(appointment: Appointment, can_override: bool, today: String, choices: Choices, on_done: Callback<String>) -> impl IntoView {
     let a = appointment;
     let series = a.series;
+    // The practitioner's id; the room: "" keeps it, "none" takes it out.
+    let practitioner = RwSignal::new(a.practitioner_id.clone());
+    let room = RwSignal::new(String::new());
     let date = RwSignal::new(a.date.clone());
     let time = RwSignal::new(a.start.clone());
     let duration = RwSignal::new(a.duration_minutes.to_string());
@@ -419,9 +428,9 @@ fn Reschedule(appointment: Appointment, can_override: bool, today: String, on_do
     let override_on = RwSignal::new(false);
     let override_reason = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let (type_id, practitioner_id) = (a.type_id.clone(), a.practitioner_id.clone());
+    let type_id = a.type_id.clone();
     let find = move |_| {
-        let (t, p) = (type_id.clone(), practitioner_id.clone());
+        let (t, p) = (type_id.clone(), practitioner.get_untracked());
         let from = if date.get_untracked().is_empty() { today.clone() } else { date.get_untracked() };
         leptos::task::spawn_local(async move {
             slots.set(Some(next_available(t, p, from).await));
@@ -429,11 +438,20 @@ fn Reschedule(appointment: Appointment, can_override: bool, today: String, on_do
     };
     let (id, version) = (a.id.clone(), a.version);
     let original = a.duration_minutes.to_string();
+    let current_practitioner = a.practitioner_id.clone();
+    let names: Vec<(String, String)> = choices.practitioners.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
     let submit = move |_| {
         let length = duration.get_untracked();
+        let chosen = practitioner.get_untracked();
+        let with = (chosen != current_practitioner)
+            .then(|| names.iter().find(|(id, _)| *id == chosen).map(|(_, n)| format!(" with {n}")))
+            .flatten()
+            .unwrap_or_default();
         let form = RescheduleForm {
             date: date.get_untracked(),
             time: time.get_untracked(),
+            practitioner_id: if chosen == current_practitioner { String::new() } else { chosen },
+            room_id: room.get_untracked(),
             duration_minutes: if length.trim() == original { String::new() } else { length },
             expected_version: version.to_string(),
             scope: scope.get_untracked(),
@@ -447,8 +465,8 @@ fn Reschedule(appointment: Appointment, can_override: bool, today: String, on_do
             let result = appointment_reschedule(id, form.clone(), NoExtraFields).await;
             busy.set(false);
             match result {
-                Ok(n) if n > 1 => on_done.run(format!("{n} appointments moved to {}.", form.time)),
-                Ok(_) => on_done.run(format!("Appointment moved to {} at {}.", form.date, form.time)),
+                Ok(n) if n > 1 => on_done.run(format!("{n} appointments moved to {}{with}.", form.time)),
+                Ok(_) => on_done.run(format!("Appointment moved to {} at {}{with}.", form.date, form.time)),
                 Err(e) => outcome.set(Some(e)),
             }
         });
@@ -469,6 +487,31 @@ fn Reschedule(appointment: Appointment, can_override: bool, today: String, on_do
                 <Input label="New start time" id="field-move-time" kind="time" step="300" bind=time error=outcome_field(outcome, "time")/>
                 <Input label="Length in minutes" id="field-move-duration_minutes" kind="number" step="5" min="5" bind=duration error=outcome_field(outcome, "duration_minutes")/>
             </div>
+            <div class="inline-fields">
+                <div class="field" class:has-error=move || outcome_field(outcome, "practitioner_id").get().is_some()>
+                    <label for="field-move-practitioner_id">"Move to practitioner"</label>
+                    <select id="field-move-practitioner_id" aria-describedby="field-move-practitioner_id-error"
+                        aria-invalid=move || outcome_field(outcome, "practitioner_id").get().is_some().then_some("true")
+                        on:change=move |ev| practitioner.set(event_target_value(&ev))>
+                        {choices.practitioners.iter().map(|p| {
+                            let selected = p.id == a.practitioner_id;
+                            view! { <option value=p.id.clone() selected=selected>{p.name.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p class="error" id="field-move-practitioner_id-error" aria-live="polite">{move || outcome_field(outcome, "practitioner_id").get()}</p>
+                </div>
+                <div class="field" class:has-error=move || outcome_field(outcome, "room_id").get().is_some()>
+                    <label for="field-move-room_id">"Move to room"</label>
+                    <select id="field-move-room_id" aria-describedby="field-move-room_id-error"
+                        aria-invalid=move || outcome_field(outcome, "room_id").get().is_some().then_some("true")
+                        on:change=move |ev| room.set(event_target_value(&ev))>
+                        <option value="">{if a.room_name.is_empty() { "Keep: no room".to_owned() } else { format!("Keep: {}", a.room_name) }}</option>
+                        {(!a.room_id.is_empty()).then(|| view! { <option value="none">"No room"</option> })}
+                        {choices.rooms.iter().filter(|r| r.id != a.room_id).map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
+                    </select>
+                    <p class="error" id="field-move-room_id-error" aria-live="polite">{move || outcome_field(outcome, "room_id").get()}</p>
+                </div>
+            </div>
             {series.then(|| view! {
                 <div class="field">
                     <label for="field-move-scope">"Which appointments of the series"</label>
@@ -477,7 +520,7 @@ fn Reschedule(appointment: Appointment, can_override: bool, today: String, on_do
                     </select>
                 </div>
             })}
-            <p class="error" aria-live="polite">{move || outcome_field(outcome, "room_id").get()}</p>
+            <p class="error" aria-live="polite">{move || outcome_field(outcome, "patient_id").get()}</p>
             <div class="button-row">
                 <button type="button" class="secondary" on:click=find>"Find free times"</button>
             </div>

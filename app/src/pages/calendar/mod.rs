@@ -8,6 +8,7 @@ mod day;
 mod dialogs;
 mod live;
 mod month;
+pub mod waitlist;
 mod week;
 
 pub(crate) use super::staff::error_view;
@@ -151,6 +152,7 @@ pub fn CalendarPage() -> impl IntoView {
             <h1>"Calendar"</h1>
             // Rooms, types, hours, time off, reminders, feeds (managers).
             <a class="secondary-link" href="/app/settings/calendar">"Calendar set-up"</a>
+            <a class="secondary-link" href="/app/calendar/waitlist">"Waitlist"</a>
         </div>
         <nav aria-label="Calendar views">
             <ul class="cal-tabs">

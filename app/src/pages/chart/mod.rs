@@ -14,6 +14,7 @@
 //! | Documents | `documents` | `documents` |
 
 pub mod summary;
+pub mod reminders;
 
 use super::staff::error_view;
 use crate::security_api::patient_get;

@@ -60,6 +60,7 @@ pub fn ChartSummaryPage() -> impl IntoView {
         </Transition>
         // Further summary sections of other modules (e.g. reminder
         // preferences) are mounted below this line.
+        <super::reminders::ReminderPreferences/>
     }
 }
 

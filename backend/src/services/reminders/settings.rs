@@ -6,7 +6,7 @@ use crate::{
     error::ServiceError,
     repo,
     scope::{AuthContext, ClinicScope},
-    services::scheduling::parse_id,
+    services::patients,
     Services,
 };
 use ambula_domain::{FieldErrors, PatientId, Permission};
@@ -160,8 +160,9 @@ pub struct PatientPreferences {
 }
 
 /// Sets whether a patient gets reminders by email and by SMS
-/// (`EditPatients`; audited against the patient). Another clinic's patient
-/// is a 404.
+/// (`EditPatients`; audited against the patient). The patient is loaded
+/// like the chart loads it: another clinic's patient is a 404, a restricted
+/// record needs the care team or break-glass.
 pub async fn set_patient_preferences(
     services: &Services,
     ctx: &AuthContext,
@@ -169,30 +170,52 @@ pub async fn set_patient_preferences(
     preferences: PatientPreferences,
 ) -> Result<PatientPreferences, ServiceError> {
     if !ctx.can(Permission::EditPatients) {
-        audit::record_denial(services, ctx, "patient.reminders", "patient", patient_id, None).await?;
+        let patient = patient_id.trim().parse::<PatientId>().ok().map(|p| p.as_uuid());
+        audit::record_denial(services, ctx, "patient.reminders", "patient", patient_id, patient).await?;
         return Err(ServiceError::Forbidden);
     }
-    let patient: PatientId = parse_id(patient_id, "patient_id", "Choose a patient from the list.")?;
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
+    let (row, until) = match patients::load_for(&mut tx, ctx, patient_id, "patient.reminders", now).await? {
+        Ok(found) => found,
+        Err(denied) => {
+            tx.commit().await?;
+            return Err(denied);
+        }
+    };
+    let patient = PatientId::from_uuid(row.id);
     if !repo::reminders::set_patient_preferences(&mut tx, &ctx.scope, patient, preferences.email, preferences.sms).await? {
-        audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::denied("patient.reminders", "patient", patient_id), now).await?;
-        tx.commit().await?;
         return Err(ServiceError::NotFound);
     }
     let onoff = |b: bool| if b { "on" } else { "off" };
     let detail = format!("reminders by email {}, by SMS {}", onoff(preferences.email), onoff(preferences.sms));
-    let entry = Entry::ok("patient.reminders", "patient", patient).patient(patient.as_uuid()).detail(detail);
+    let entry = Entry::ok("patient.reminders", "patient", patient).patient(row.id).break_glass(until.is_some()).detail(detail);
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
     tx.commit().await?;
     Ok(preferences)
 }
 
-/// A patient's current choice (`ViewPatients`).
+/// A patient's current choice (`ViewPatients`; an audited read of the
+/// patient, loaded like the chart loads it).
 pub async fn patient_preferences(services: &Services, ctx: &AuthContext, patient_id: &str) -> Result<PatientPreferences, ServiceError> {
-    ctx.require(Permission::ViewPatients)?;
-    let patient: PatientId = parse_id(patient_id, "patient_id", "Choose a patient from the list.")?;
-    let mut tx = services.db.read_in(&ctx.scope).await?;
+    if !ctx.can(Permission::ViewPatients) {
+        let patient = patient_id.trim().parse::<PatientId>().ok().map(|p| p.as_uuid());
+        audit::record_denial(services, ctx, "patient.reminders.read", "patient", patient_id, patient).await?;
+        return Err(ServiceError::Forbidden);
+    }
+    let now = services.now();
+    let mut tx = services.db.write_in(&ctx.scope).await?;
+    let (row, until) = match patients::load_for(&mut tx, ctx, patient_id, "patient.reminders.read", now).await? {
+        Ok(found) => found,
+        Err(denied) => {
+            tx.commit().await?;
+            return Err(denied);
+        }
+    };
+    let patient = PatientId::from_uuid(row.id);
     let (email, sms) = repo::reminders::patient_preferences(&mut tx, &ctx.scope, patient).await?.ok_or(ServiceError::NotFound)?;
+    let entry = Entry::ok("patient.reminders.read", "patient", patient).patient(row.id).break_glass(until.is_some());
+    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+    tx.commit().await?;
     Ok(PatientPreferences { email, sms })
 }

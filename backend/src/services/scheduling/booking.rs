@@ -31,7 +31,7 @@ use crate::{
 };
 use ambula_domain::{
     scheduling::{
-        recurrence::occurrences, zone, AppointmentStatus, BookingForm, RecurrenceForm, RescheduleForm, RoomChange,
+        recurrence::occurrences, zone, AppointmentStatus, Booking, BookingForm, Recurrence, RecurrenceForm, RescheduleForm, RoomChange,
         SeriesScope, StatusForm,
     },
     AppointmentId, AppointmentTypeId, FieldErrors, PatientId, Permission, PractitionerId, RoomId, SeriesId,
@@ -180,12 +180,28 @@ pub async fn book(
     }
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
-    lock(&mut tx, ctx, booking.practitioner_id, booking.room_id, booking.patient_id).await?;
-    let refs = references(&mut tx, ctx, booking.patient_id, booking.practitioner_id, booking.room_id, booking.type_id, None).await?;
-    let clinic = ClinicCalendar::load(&mut tx, ctx).await?;
+    let booked = book_in(&mut tx, ctx, &booking, rule.as_ref(), now).await?;
+    commit_booking(tx).await?;
+    announce(services, ctx, CalendarChange::Booked, &booked.appointments);
+    Ok(booked)
+}
+
+/// The body of `book` inside the caller's write transaction (which the
+/// caller commits with `commit_booking`, then announces): booking a
+/// waitlisted patient removes their entry in the same transaction.
+pub(crate) async fn book_in(
+    tx: &mut Tx,
+    ctx: &AuthContext,
+    booking: &Booking,
+    rule: Option<&Recurrence>,
+    now: DbTime,
+) -> Result<Booked, ServiceError> {
+    lock(tx, ctx, booking.practitioner_id, booking.room_id, booking.patient_id).await?;
+    let refs = references(tx, ctx, booking.patient_id, booking.practitioner_id, booking.room_id, booking.type_id, None).await?;
+    let clinic = ClinicCalendar::load(tx, ctx).await?;
 
     let first_local = booking.date.and_time(booking.time);
-    let starts_local: Vec<NaiveDateTime> = match &rule {
+    let starts_local: Vec<NaiveDateTime> = match rule {
         Some(rule) => occurrences(first_local, rule),
         None => vec![first_local],
     };
@@ -209,7 +225,7 @@ pub async fn book(
     for (date, start) in starts {
         let f = footprint(booking.practitioner_id, booking.room_id, booking.patient_id, start, refs.kind.duration(), refs.kind.buffer());
         let found = rules::problems(
-            &mut tx,
+            tx,
             ctx,
             &clinic,
             &f,
@@ -230,10 +246,10 @@ pub async fn book(
         return Err(ServiceError::Invalid(errors));
     }
 
-    let series_id = match &rule {
+    let series_id = match rule {
         Some(rule) => Some(
             repo::series::insert(
-                &mut tx,
+                tx,
                 &ctx.scope,
                 NewSeries {
                     practitioner_id: booking.practitioner_id,
@@ -256,7 +272,7 @@ pub async fn book(
         // the others stay under the database's no-overlap constraint.
         let override_reason = if problems.is_empty() { None } else { booking.override_reason.as_deref() };
         let id = repo::appointments::insert(
-            &mut tx,
+            tx,
             &ctx.scope,
             NewAppointment {
                 patient_id: booking.patient_id,
@@ -280,17 +296,15 @@ pub async fn book(
         }
         detail.push_str(&override_detail(override_reason, problems));
         let entry = Entry::ok("appointment.create", "appointment", id).patient(booking.patient_id.as_uuid()).detail(detail);
-        audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
-        reminders::enqueue::scheduled(&mut tx, &ctx.scope, id, f.starts_at, now).await?;
+        audit::record(tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+        reminders::enqueue::scheduled(tx, &ctx.scope, id, f.starts_at, now).await?;
         ids.push(id);
     }
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {
-        rows.push(repo::appointments::get(&mut tx, &ctx.scope, id).await?.ok_or(ServiceError::NotFound)?);
+        rows.push(repo::appointments::get(tx, &ctx.scope, id).await?.ok_or(ServiceError::NotFound)?);
     }
-    let appointments = AppointmentView::build_all(&mut tx, ctx, &clinic, rows).await?;
-    commit_booking(tx).await?;
-    announce(services, ctx, CalendarChange::Booked, &appointments);
+    let appointments = AppointmentView::build_all(tx, ctx, &clinic, rows).await?;
     Ok(Booked { series_id, appointments })
 }
 
@@ -514,7 +528,7 @@ pub async fn set_status(services: &Services, ctx: &AuthContext, id: &str, form: 
 }
 
 /// Tells the clinic's open calendars, after the commit (see `services::live`).
-fn announce(services: &Services, ctx: &AuthContext, kind: CalendarChange, appointments: &[AppointmentView]) {
+pub(super) fn announce(services: &Services, ctx: &AuthContext, kind: CalendarChange, appointments: &[AppointmentView]) {
     for a in appointments {
         services.live.publish(&ctx.scope, CalendarEvent { kind, appointment_id: a.id, date: a.local_start.date() });
     }
