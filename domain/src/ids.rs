@@ -98,6 +98,13 @@ pub mod kinds {
     pub enum Series {}
     pub enum TimeOff {}
     pub enum WaitlistEntry {}
+    pub enum FeeService {}
+    pub enum InvoiceLine {}
+    pub enum Payment {}
+    pub enum Refund {}
+    pub enum FeePackage {}
+    pub enum PatientPackage {}
+    pub enum Payer {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -113,6 +120,13 @@ pub type AppointmentTypeId = Id<kinds::AppointmentType>;
 pub type SeriesId = Id<kinds::Series>;
 pub type TimeOffId = Id<kinds::TimeOff>;
 pub type WaitlistEntryId = Id<kinds::WaitlistEntry>;
+pub type FeeServiceId = Id<kinds::FeeService>;
+pub type InvoiceLineId = Id<kinds::InvoiceLine>;
+pub type PaymentId = Id<kinds::Payment>;
+pub type RefundId = Id<kinds::Refund>;
+pub type FeePackageId = Id<kinds::FeePackage>;
+pub type PatientPackageId = Id<kinds::PatientPackage>;
+pub type PayerId = Id<kinds::Payer>;
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@ pub mod role;
 pub mod scheduling;
 pub mod security;
 pub mod timezone;
+pub mod billing;
 
 pub use email::EmailAddress;
 pub use errors::{FieldErrors, ParseError};
