@@ -22,6 +22,8 @@ pub mod series;
 pub mod sessions;
 pub mod users;
 pub mod waitlist;
+pub mod fee_services;
+pub mod payments;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

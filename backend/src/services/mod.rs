@@ -15,6 +15,7 @@ pub mod patients;
 pub mod reminders;
 pub mod scheduling;
 pub mod staff;
+pub mod billing;
 
 /// Where a request came from, recorded with sessions (and, with the trust
 /// layer, with every audit entry).
