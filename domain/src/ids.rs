@@ -111,6 +111,13 @@ pub mod kinds {
     pub enum VitalSigns {}
     pub enum LabOrder {}
     pub enum LabResult {}
+    pub enum FeeService {}
+    pub enum InvoiceLine {}
+    pub enum Payment {}
+    pub enum Refund {}
+    pub enum FeePackage {}
+    pub enum PatientPackage {}
+    pub enum Payer {}
 }
 
 pub type ClinicId = Id<kinds::Clinic>;
@@ -139,6 +146,13 @@ pub type ReferralId = Id<kinds::Referral>;
 pub type VitalSignsId = Id<kinds::VitalSigns>;
 pub type LabOrderId = Id<kinds::LabOrder>;
 pub type LabResultId = Id<kinds::LabResult>;
+pub type FeeServiceId = Id<kinds::FeeService>;
+pub type InvoiceLineId = Id<kinds::InvoiceLine>;
+pub type PaymentId = Id<kinds::Payment>;
+pub type RefundId = Id<kinds::Refund>;
+pub type FeePackageId = Id<kinds::FeePackage>;
+pub type PatientPackageId = Id<kinds::PatientPackage>;
+pub type PayerId = Id<kinds::Payer>;
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ pub mod timezone;
 pub mod decimal;
 pub mod vitals;
 pub mod results;
+pub mod billing;
 
 pub use email::EmailAddress;
 pub use errors::{FieldErrors, ParseError};

@@ -34,6 +34,8 @@ pub mod problems;
 pub mod history;
 pub mod vitals;
 pub mod lab_results;
+pub mod fee_services;
+pub mod payments;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -9,7 +9,6 @@ use crate::{
     repo::{
         self,
         appointments::NewAppointment,
-        invoices::NewInvoice,
         patients::NewPatient,
     },
     time::DbTime,
@@ -169,7 +168,6 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
     // patients, taken in turn).
     let tz: chrono_tz::Tz = DEMO_TIME_ZONE.parse().unwrap_or(chrono_tz::UTC);
     let today = Utc::now().with_timezone(&tz).date_naive();
-    let mut invoice_number = 1;
     let mut slot = 0usize;
     for day in -2..=4 {
         let date = today + Duration::days(day);
@@ -232,22 +230,7 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
                 if status == AppointmentStatus::Completed && slot.is_multiple_of(3) {
                     let total = 4_500 + (slot as i64 % 4) * 1_500;
                     let paid = if slot.is_multiple_of(2) { total } else { 0 };
-                    repo::invoices::insert(
-                        &mut tx,
-                        &scope,
-                        NewInvoice {
-                            patient_id: patient,
-                            number: invoice_number,
-                            currency: "EUR",
-                            total_minor: total,
-                            paid_minor: paid,
-                            status: if paid == total { "paid" } else { "issued" },
-                            issued_at: ends_at,
-                        },
-                        now,
-                    )
-                    .await?;
-                    invoice_number += 1;
+                    super::billing::seed::seed_invoice(&mut tx, &scope, patient, "Consultation", total, paid, ends_at).await?;
                 }
             }
         }
@@ -265,22 +248,9 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
     repo::waitlist::insert(&mut tx, &scope, &waiting, now).await?;
     // A few older invoices so billing has history even early in the week.
     for (i, patient) in patients.iter().take(4).enumerate() {
-        repo::invoices::insert(
-            &mut tx,
-            &scope,
-            NewInvoice {
-                patient_id: *patient,
-                number: invoice_number,
-                currency: "EUR",
-                total_minor: 6_000,
-                paid_minor: if i % 2 == 0 { 6_000 } else { 2_000 },
-                status: if i % 2 == 0 { "paid" } else { "partially_paid" },
-                issued_at: DbTime::from(Utc::now() - Duration::days(10 + i as i64 * 9)),
-            },
-            now,
-        )
-        .await?;
-        invoice_number += 1;
+        let paid = if i % 2 == 0 { 6_000 } else { 2_000 };
+        let issued_at = DbTime::from(Utc::now() - Duration::days(10 + i as i64 * 9));
+        super::billing::seed::seed_invoice(&mut tx, &scope, *patient, "Physiotherapy, 3 sessions", 6_000, paid, issued_at).await?;
     }
     tx.commit().await?;
     tracing::info!(clinic_id = %scope.clinic_id(), "demo clinic seeded");

@@ -20,6 +20,7 @@ pub mod registry;
 pub mod chart;
 pub mod vitals;
 pub mod lab_results;
+pub mod billing;
 
 /// Where a request came from, recorded with sessions (and, with the trust
 /// layer, with every audit entry).
