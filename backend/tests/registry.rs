@@ -31,12 +31,14 @@ ambula_testkit::on_both_backends!(
     csv_import_reports_bad_rows_and_imports_all_or_nothing,
     csv_export_needs_permission_and_is_audited,
     mrn_counter_is_unique_under_concurrency_and_after_merges,
+    a_minors_reminders_go_to_the_guardian,
 );
 
 struct Ctx {
     services: Services,
     owner_db: Db,
     kind: Kind,
+    smtp: SmtpSink,
 }
 
 async fn run<F, Fut>(kind: Kind, case: F)
@@ -48,7 +50,7 @@ where
     let smtp = SmtpSink::start().await;
     let services = db.services(smtp.mailer());
     let owner_db = db.owner().await;
-    case(Ctx { services, owner_db: owner_db.clone(), kind }).await;
+    case(Ctx { services, owner_db: owner_db.clone(), kind, smtp }).await;
     owner_db.close().await;
     db.cleanup().await;
 }
@@ -630,4 +632,65 @@ async fn mrn_counter_is_unique_under_concurrency_and_after_merges(ctx: Ctx) {
     // COUNT(*) would now be 8 again and hand out P000008 twice.
     let next = patients::create(&ctx.services, &owner, &adult("After", "Merge")).await.unwrap();
     assert_eq!(next.mrn, "P000009");
+}
+
+/// The delivery loop writes to a minor's guardian, not to the child.
+async fn a_minors_reminders_go_to_the_guardian(ctx: Ctx) {
+    use ambula_backend::{
+        repo,
+        services::{
+            reminders::{delivery::run_once, DeliverySettings},
+            scheduling::{booking, setup},
+        },
+    };
+    use ambula_domain::scheduling::{AppointmentTypeForm, BookingForm, WeeklyHoursForm};
+    let s = &ctx.services;
+    let owner = sign_up(&ctx, "A", "a@a.example").await;
+    let mut tx = s.db.write_in(&owner.scope).await.unwrap();
+    let doctor = repo::practitioners::insert(&mut tx, &owner.scope, None, "Dr Silva", None, "#1d4ed8", s.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let all = "07:00-21:00".to_owned();
+    let hours = WeeklyHoursForm {
+        hours_mon: all.clone(), hours_tue: all.clone(), hours_wed: all.clone(), hours_thu: all.clone(),
+        hours_fri: all.clone(), hours_sat: all.clone(), hours_sun: all,
+    };
+    setup::set_practitioner_hours(s, &owner, &doctor.to_string(), &hours).await.unwrap();
+    let kind = AppointmentTypeForm { name: "Check-up".into(), duration_minutes: "15".into(), colour: "#3366cc".into(), ..Default::default() };
+    let kind = setup::create_type(s, &owner, &kind, &[]).await.unwrap().id;
+    let child = PatientForm {
+        date_of_birth: format!("{}-02-02", today().year() - 9),
+        email: "kid@mail.example".into(),
+        guardian_name: "Maria Costa".into(),
+        guardian_relation: "mother".into(),
+        guardian_email: "maria@mail.example".into(),
+        ..adult("Rita", "Costa")
+    };
+    let child = create(&ctx, &owner, &child).await;
+    let grown = create(&ctx, &owner, &PatientForm { email: "ana@mail.example".into(), ..adult("Ana", "Lima") }).await;
+    let date = (s.now().0 + chrono::Duration::days(3)).date_naive();
+    for (patient, time) in [(child, "10:00"), (grown, "10:30")] {
+        let form = BookingForm {
+            patient_id: patient.to_string(),
+            practitioner_id: doctor.to_string(),
+            type_id: kind.to_string(),
+            date: date.format("%Y-%m-%d").to_string(),
+            time: time.into(),
+            ..Default::default()
+        };
+        booking::book(s, &owner, &form, None).await.unwrap();
+    }
+    // The clinic's default reminder is by email a day before: move the
+    // clock past both reminders' due time, still before the appointments.
+    s.clock.advance(std::time::Duration::from_secs(2 * 24 * 3600 + 12 * 3600));
+    let settings = DeliverySettings {
+        poll: std::time::Duration::from_millis(50),
+        lease: std::time::Duration::from_secs(60),
+        first_retry: std::time::Duration::from_millis(200),
+        max_attempts: 3,
+    };
+    let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    run_once(s, &settings, &stop).await.unwrap();
+    let mut to: Vec<String> = ctx.smtp.messages().into_iter().flat_map(|m| m.to).map(|t| t.trim_matches(['<', '>']).to_owned()).collect();
+    to.sort();
+    assert_eq!(to, vec!["ana@mail.example".to_owned(), "maria@mail.example".to_owned()], "the guardian, not the child");
 }

@@ -533,6 +533,73 @@ mod tests {
         }
     }
 
+    fn adult() -> PatientForm {
+        PatientForm { given_name: "Ana".into(), family_name: "Silva".into(), date_of_birth: "1984-03-12".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn ages_count_whole_years_and_months_for_babies() {
+        let on = today();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(age_in_years(day(1984, 11, 23), on), 42);
+        assert_eq!(age_in_years(day(1984, 11, 24), on), 41, "the birthday is tomorrow");
+        assert_eq!(describe_age(day(2026, 4, 23), on), "7 months");
+        assert_eq!(describe_age(day(2025, 10, 30), on), "12 months");
+        assert_eq!(describe_age(day(2026, 10, 23), on), "1 month");
+        assert_eq!(describe_age(day(2024, 11, 23), on), "2 years");
+        assert!(is_minor(day(2008, 11, 24), on) && !is_minor(day(2008, 11, 23), on), "18 on the birthday");
+    }
+
+    #[test]
+    fn a_minor_needs_a_reachable_guardian() {
+        let child = PatientForm { date_of_birth: "2016-05-05".into(), ..adult() };
+        let errors = child.parse(today()).unwrap_err();
+        assert!(errors.get("guardian_name").unwrap().contains("under 18"));
+        assert!(errors.get("guardian_relation").is_some());
+        assert!(errors.get("guardian_phone").is_some());
+        let with = PatientForm { guardian_name: "Maria".into(), guardian_relation: "mother".into(), guardian_email: "m@x.example".into(), ..child };
+        let details = with.parse(today()).unwrap();
+        assert_eq!(details.guardian.unwrap().relation, "mother");
+        // An adult's guardian is optional but, once started, complete.
+        assert!(adult().parse(today()).unwrap().guardian.is_none());
+        let half = PatientForm { guardian_phone: "+351 910 000 000".into(), ..adult() };
+        assert!(half.parse(today()).unwrap_err().get("guardian_name").is_some());
+    }
+
+    #[test]
+    fn optional_details_are_checked_and_typed() {
+        let form = PatientForm {
+            sex_at_birth: "F".into(),
+            national_id: " 123 456-789 ".into(),
+            consent_treatment_on: "2026-01-02".into(),
+            contact_sms: Some("on".into()),
+            emergency_name: "João".into(),
+            emergency_phone: "+351 913 000 111".into(),
+            ..adult()
+        };
+        let d = form.parse(today()).unwrap();
+        assert_eq!(d.sex_at_birth, Some(SexAtBirth::Female));
+        assert_eq!(d.national_id.as_ref().unwrap().key(), "123456789");
+        assert_eq!(d.consent_treatment_on, NaiveDate::from_ymd_opt(2026, 1, 2));
+        assert!(d.contact_sms && !d.contact_email);
+        assert_eq!(d.emergency.unwrap().phone, "+351 913 000 111");
+        let bad = PatientForm {
+            sex_at_birth: "robot".into(),
+            national_id: "<b>1</b>".into(),
+            consent_sharing_on: "2026-12-01".into(),
+            emergency_relation: "brother".into(),
+            city: "x".repeat(101),
+            ..adult()
+        };
+        let errors = bad.parse(today()).unwrap_err();
+        for field in ["sex_at_birth", "national_id", "consent_sharing_on", "emergency_name", "city"] {
+            assert!(errors.get(field).is_some(), "{field}: {errors:?}");
+        }
+        // Markup is text, kept as typed.
+        let markup = PatientForm { city: "<img src=x onerror=alert(1)>".into(), ..adult() };
+        assert_eq!(markup.parse(today()).unwrap().address.city.as_deref(), Some("<img src=x onerror=alert(1)>"));
+    }
+
     #[test]
     fn search_caps_length_and_allows_only_known_sorts() {
         assert!(PatientSearchForm { q: "%".repeat(10_000), sort: String::new() }.parse().is_err());

@@ -167,6 +167,18 @@ const SPECS: &[Spec] = &[
     // changing them needs EditPatients (billing lacks it).
     Spec { path: "/api/patient_reminders", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("patient_id", "{id}")] },
     Spec { path: "/api/patient_reminders_save", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}"), ("email", "on")] },
+    // The patient registry (app/src/registry_api.rs). A merge names two
+    // records; probed with the other clinic's (or the role's own) record
+    // as the one kept, the duplicate an id that exists nowhere.
+    Spec { path: "/api/registry_search", kind: Kind2::Signed, forbidden_for: None, form: &[("q", ""), ("status", "all")] },
+    Spec { path: "/api/patient_register", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("given_name", "New"), ("family_name", "Person"), ("date_of_birth", "1991-01-01")] },
+    Spec { path: "/api/patient_import", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("csv", "given_name,family_name,date_of_birth\nAna,Beta,1980-01-01\n"), ("dry_run", "on")] },
+    Spec { path: "/api/patient_export", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "/api/patient_record", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("id", "{id}")] },
+    Spec { path: "/api/patient_save", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: PATIENT_FORM },
+    Spec { path: "/api/patient_deactivate", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}"), ("reason", "moved")] },
+    Spec { path: "/api/patient_reactivate", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/patient_merge", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("survivor_id", "{id}"), ("duplicate_id", "00000000-0000-7000-8000-000000000000"), ("confirm", "on")] },
 ];
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";

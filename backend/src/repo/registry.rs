@@ -261,22 +261,21 @@ pub async fn name_candidates(tx: &mut Tx, scope: &ClinicScope, word: &str, statu
     // An empty code would match every name without letters.
     let phonetic = if phonetic.is_empty() { "\u{1}".to_owned() } else { phonetic };
     let first_two: String = word.chars().take(2).collect();
-    let sql = format!(
-        "SELECT {LIST_COLUMNS} FROM patients WHERE clinic_id = $1 AND id IN (
-             SELECT id FROM (SELECT id FROM patients WHERE clinic_id = $1 AND family_key >= $2 AND family_key < $3{s}
-                             ORDER BY family_key LIMIT $7) AS fp
-             UNION SELECT id FROM (SELECT id FROM patients WHERE clinic_id = $1 AND given_key >= $2 AND given_key < $3{s}
-                             ORDER BY given_key LIMIT $7) AS gp
-             UNION SELECT id FROM (SELECT id FROM patients WHERE clinic_id = $1 AND preferred_key >= $2 AND preferred_key < $3{s}
-                             ORDER BY preferred_key LIMIT $7) AS pp
-             UNION SELECT id FROM (SELECT id FROM patients WHERE clinic_id = $1 AND family_phonetic = $4{s} LIMIT $8) AS fs
-             UNION SELECT id FROM (SELECT id FROM patients WHERE clinic_id = $1 AND given_phonetic = $4{s} LIMIT $8) AS gs
-             UNION SELECT id FROM (SELECT id FROM patients WHERE clinic_id = $1 AND family_key >= $5 AND family_key < $6{s}
-                             ORDER BY family_key LIMIT $7) AS ft
-             UNION SELECT id FROM (SELECT id FROM patients WHERE clinic_id = $1 AND given_key >= $5 AND given_key < $6{s}
-                             ORDER BY given_key LIMIT $7) AS gt
-         )"
-    );
+    // Each branch returns the list columns itself and UNION removes the
+    // repeats: no join back to the table.
+    let branch = |condition: &str, order: &str, limit: &str, alias: &str| {
+        format!("SELECT {LIST_COLUMNS} FROM (SELECT {LIST_COLUMNS} FROM patients WHERE clinic_id = $1 AND {condition}{s}{order} LIMIT {limit}) AS {alias}")
+    };
+    let sql = [
+        branch("family_key >= $2 AND family_key < $3", " ORDER BY family_key", "$7", "fp"),
+        branch("given_key >= $2 AND given_key < $3", " ORDER BY given_key", "$7", "gp"),
+        branch("preferred_key >= $2 AND preferred_key < $3", " ORDER BY preferred_key", "$7", "pp"),
+        branch("family_phonetic = $4", "", "$8", "fs"),
+        branch("given_phonetic = $4", "", "$8", "gs"),
+        branch("family_key >= $5 AND family_key < $6", " ORDER BY family_key", "$7", "ft"),
+        branch("given_key >= $5 AND given_key < $6", " ORDER BY given_key", "$7", "gt"),
+    ]
+    .join(" UNION ");
     Ok(on_tx!(tx, c => sqlx::query_as::<_, ListRow>(&sql)
         .bind(scope.clinic_id().as_uuid())
         .bind(word)

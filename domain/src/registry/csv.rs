@@ -7,8 +7,9 @@
 use crate::{errors::FieldErrors, patients::PatientForm};
 use serde::{Deserialize, Serialize};
 
-/// At most this many bytes per import (the request limit is 256 KiB).
-pub const MAX_BYTES: usize = 200 * 1024;
+/// At most this many bytes per import: form encoding can grow CSV text by
+/// half, and requests are limited to 256 KiB.
+pub const MAX_BYTES: usize = 150 * 1024;
 /// At most this many patients per import.
 pub const MAX_ROWS: usize = 2_000;
 

@@ -115,6 +115,7 @@ fn Summary(
     let can_reactivate = !p.active && p.merged_into.is_none();
     let active = p.active;
     let values = p.form.clone();
+    let restricted = p.restricted;
     view! {
         {status}
         <div class="summary-grid">
@@ -185,7 +186,7 @@ fn Summary(
             })}
         </div>
         {move || match panel.get() {
-            Panel::Edit => Some(Either::Left(view! { <EditForm id=id.clone() values=values.clone() save panel/> })),
+            Panel::Edit => Some(Either::Left(view! { <EditForm id=id.clone() values=values.clone() restricted save panel/> })),
             Panel::Deactivate => Some(Either::Right(Either::Left(view! { <DeactivateForm id=id.clone() action=deactivate panel/> }))),
             Panel::Merge => Some(Either::Right(Either::Right(view! { <MergeForm id=id.clone() action=merge panel/> }))),
             Panel::None => None,
@@ -194,7 +195,13 @@ fn Summary(
 }
 
 #[component]
-fn EditForm(id: String, values: crate::registry_api::PatientFormValues, save: ServerAction<PatientSave>, panel: RwSignal<Panel>) -> impl IntoView {
+fn EditForm(
+    id: String,
+    values: crate::registry_api::PatientFormValues,
+    restricted: bool,
+    save: ServerAction<PatientSave>,
+    panel: RwSignal<Panel>,
+) -> impl IntoView {
     let value = last_result(save);
     view! {
         <ActionForm action=save attr:class="patient-form panel">
@@ -202,6 +209,14 @@ fn EditForm(id: String, values: crate::registry_api::PatientFormValues, save: Se
             <FormAlert value=value/>
             <input type="hidden" name="id" value=id/>
             <PatientFields values value/>
+            <fieldset class="patient-fields">
+                <legend>"Access"</legend>
+                <div class="field checkbox">
+                    <input id="field-restricted" name="restricted" type="checkbox" checked=restricted aria-describedby="field-restricted-hint"/>
+                    <label for="field-restricted">"Restricted record (visible only to its care team)"</label>
+                    <p class="hint" id="field-restricted-hint">"Only the clinic's managers can change this; for others it stays as it is."</p>
+                </div>
+            </fieldset>
             <div class="actions">
                 <button type="submit" disabled=move || save.pending().get()>"Save details"</button>
                 <button type="button" class="secondary" on:click=move |_| panel.set(Panel::None)>"Cancel"</button>

@@ -167,7 +167,19 @@ fn skip_reason(claimed: &Claimed, facts: Option<&MessageFacts>, now: DbTime) -> 
 
 async fn deliver(services: &Services, settings: &DeliverySettings, scope: &ClinicScope, claimed: &Claimed, token: Uuid) -> Result<(), ServiceError> {
     let mut tx = services.db.read_in(scope).await?;
-    let facts = repo::reminders::facts(&mut tx, scope, claimed.appointment_id).await?;
+    let mut facts = repo::reminders::facts(&mut tx, scope, claimed.appointment_id).await?;
+    if let Some(f) = facts.as_mut() {
+        // A minor's messages go to their guardian (services::registry).
+        let tz = TimeZoneName::parse(&f.time_zone).map(|t| t.tz()).unwrap_or(chrono_tz::UTC);
+        let today = services.now().0.with_timezone(&tz).date_naive();
+        let patient = ambula_domain::PatientId::from_uuid(f.patient_id);
+        if let Some(contact) = crate::services::registry::contact_for_communications(&mut tx, scope, patient, today).await? {
+            if contact.guardian {
+                f.email = contact.email;
+                f.phone = contact.phone;
+            }
+        }
+    }
     drop(tx);
     let now = services.now();
     let result = match (skip_reason(claimed, facts.as_ref(), now), &facts) {
