@@ -5,6 +5,7 @@
 //! service in `ambula-backend`.
 
 pub mod api;
+pub mod chart_api;
 pub mod components;
 pub mod error;
 pub mod feeds_api;
