@@ -14,6 +14,11 @@
 //! | Documents | `documents` | `documents` |
 
 pub mod summary;
+pub mod fields;
+pub mod notes;
+pub mod print;
+pub mod problems;
+pub mod timeline;
 
 use super::staff::error_view;
 use crate::security_api::patient_get;
