@@ -45,7 +45,7 @@ test('notes: write from a template, sign, amend; problems via ICD-10 search; tim
   // A date in the future is refused at its field.
   await page.getByLabel('Date', { exact: true }).fill(day(3));
   await page.getByLabel('Time', { exact: true }).fill('09:00');
-  await page.getByLabel('Template').selectOption({ label: 'First consultation' });
+  await page.getByLabel('Template', { exact: true }).selectOption({ label: 'First consultation' });
   await page.getByRole('button', { name: 'Start the note' }).click();
   await fieldError(page, 'encounter-date').getByText('cannot be in the future').waitFor();
   await page.getByLabel('Date', { exact: true }).fill(day(-1));

@@ -18,6 +18,7 @@ pub mod fields;
 pub mod notes;
 pub mod print;
 pub mod problems;
+pub mod templates;
 pub mod timeline;
 
 use super::staff::error_view;

@@ -6,6 +6,7 @@
 
 use super::{
     fields::{loading, reload_on_success, Input, Select, TextArea},
+    templates::TemplatesPanel,
     use_patient_id,
 };
 use crate::{
@@ -42,6 +43,7 @@ pub fn ChartNotesPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <TemplatesPanel/>
     }
 }
 
