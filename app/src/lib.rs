@@ -5,6 +5,7 @@
 //! service in `ambula-backend`.
 
 pub mod api;
+pub mod chart_api;
 pub mod components;
 pub mod error;
 pub mod feeds_api;
@@ -28,6 +29,7 @@ use leptos_router::{
 use pages::{
     account::AccountPage, auth_steps::*, calendar::CalendarPage, calendar_setup::CalendarSetupPage,
     chart::{summary::ChartSummaryPage, ChartShell},
+    chart::{notes::ChartNotesPage, print::ChartPrintPage, problems::ChartProblemsPage, timeline::ChartTimelinePage},
     insights::InsightsPage,
     patients::PatientsPage, public::*, staff::*,
     registry::{import::ImportPatientsPage, register::RegisterPatientPage},
@@ -95,6 +97,10 @@ lazy_page!(ChartSummaryRoute, ChartSummaryPage);
 lazy_page!(RegisterPatientRoute, RegisterPatientPage);
 lazy_page!(ImportPatientsRoute, ImportPatientsPage);
 lazy_page!(WaitlistRoute, WaitlistPage);
+lazy_page!(ChartNotesRoute, ChartNotesPage);
+lazy_page!(ChartProblemsRoute, ChartProblemsPage);
+lazy_page!(ChartTimelineRoute, ChartTimelinePage);
+lazy_page!(ChartPrintRoute, ChartPrintPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -131,6 +137,10 @@ pub fn App() -> impl IntoView {
                     // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
                     <ParentRoute path=path!("patients/:id") view=ChartShell>
                         <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>
+                        <Route path=path!("notes") view={Lazy::<ChartNotesRoute>::new()}/>
+                        <Route path=path!("problems") view={Lazy::<ChartProblemsRoute>::new()}/>
+                        <Route path=path!("timeline") view={Lazy::<ChartTimelineRoute>::new()}/>
+                        <Route path=path!("print") view={Lazy::<ChartPrintRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

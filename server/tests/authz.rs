@@ -48,6 +48,8 @@ enum Target {
     Practitioner,
     Appointment,
     Waitlist,
+    Note,
+    Problem,
 }
 
 struct Spec {
@@ -179,7 +181,39 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/patient_deactivate", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}"), ("reason", "moved")] },
     Spec { path: "/api/patient_reactivate", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
     Spec { path: "/api/patient_merge", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("survivor_id", "{id}"), ("duplicate_id", "00000000-0000-7000-8000-000000000000"), ("confirm", "on")] },
+    // The clinical chart: ViewClinical to read, EditClinical to write (front
+    // desk and billing have neither); templates: EditClinical or ManageClinic.
+    Spec { path: "/api/chart_encounters", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/chart_encounter_create", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: ENCOUNTER_FORM },
+    Spec { path: "/api/chart_note_save", kind: Kind2::Id(Target::Note), forbidden_for: Some("front_desk"), form: &[("note_id", "{id}"), ("subjective", "Changed")] },
+    Spec { path: "/api/chart_note_sign", kind: Kind2::Id(Target::Note), forbidden_for: Some("front_desk"), form: &[("note_id", "{id}")] },
+    Spec { path: "/api/chart_note_amend", kind: Kind2::Id(Target::Note), forbidden_for: Some("front_desk"), form: &[("note_id", "{id}"), ("reason", "Correction"), ("body", "Changed")] },
+    Spec { path: "/api/chart_templates", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "/api/chart_template_create", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("name", "Check"), ("fields", "plan | Next | text")] },
+    Spec { path: "/api/chart_template_update", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("template_id", "00000000-0000-7000-8000-000000000000"), ("name", "Check"), ("fields", ""), ("active", "on")] },
+    Spec { path: "/api/chart_problems", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/chart_problem_add", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("code", "I10"), ("status", "active")] },
+    Spec { path: "/api/chart_problem_update", kind: Kind2::Id(Target::Problem), forbidden_for: Some("front_desk"), form: &[("problem_id", "{id}"), ("code", "I10"), ("status", "resolved")] },
+    Spec { path: "/api/chart_history_add", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("kind", "medical"), ("details", "Asthma")] },
+    Spec { path: "/api/chart_social_save", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("smoking", "never"), ("alcohol", "none")] },
+    Spec { path: "/api/chart_icd_search", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("q", "diabetes")] },
+    Spec { path: "/api/chart_timeline", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/chart_print", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
 ];
+
+/// A well-formed encounter in the past, so only the id decides the answer.
+const ENCOUNTER_FORM: &[(&str, &str)] = &[("patient_id", "{id}"), ("date", "2025-01-15"), ("time", "09:00"), ("kind", "consultation")];
+
+/// Records an encounter (its draft note) and a problem for `patient`
+/// through the API; returns the note's and the problem's ids.
+async fn chart_setup(app: &App, cookie: &str, patient: &str) -> (String, String) {
+    let form: Vec<(&str, &str)> = ENCOUNTER_FORM.iter().map(|(k, v)| (*k, if *v == "{id}" { patient } else { *v })).collect();
+    let encounter = app.call("/api/chart_encounter_create", &form, cookie).await;
+    let note = encounter["note"]["id"].as_str().unwrap().to_owned();
+    app.call("/api/chart_note_save", &[("note_id", &note), ("subjective", "Original")], cookie).await;
+    let problem = app.call("/api/chart_problem_add", &[("patient_id", patient), ("code", "I10"), ("status", "active")], cookie).await;
+    (note, problem["id"].as_str().unwrap().to_owned())
+}
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
@@ -389,6 +423,8 @@ async fn matrix(app: App) {
     };
     let b_waitlist = waitlist_entry(b.clone(), b_patient.clone()).await;
     let a_waitlist = waitlist_entry(a.clone(), a_patient.clone()).await;
+    let (b_note, b_problem) = chart_setup(&app, &b, &b_patient).await;
+    let (a_note, a_problem) = chart_setup(&app, &a, &a_patient).await;
     let snapshot = || {
         let (app, b) = (&app, b.clone());
         let b_patient = b_patient.clone();
@@ -426,6 +462,8 @@ async fn matrix(app: App) {
                 Target::Practitioner => &b_practitioner,
                 Target::Appointment => &b_appointment,
                 Target::Waitlist => &b_waitlist,
+                Target::Note => &b_note,
+                Target::Problem => &b_problem,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -439,6 +477,8 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Practitioner) => a_practitioner.as_str(),
                 Kind2::Id(Target::Appointment) => a_appointment.as_str(),
                 Kind2::Id(Target::Waitlist) => a_waitlist.as_str(),
+                Kind2::Id(Target::Note) => a_note.as_str(),
+                Kind2::Id(Target::Problem) => a_problem.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's
@@ -449,6 +489,14 @@ async fn matrix(app: App) {
         }
     }
     assert_eq!(snapshot().await, before, "clinic B's rows are unchanged");
+    // B's chart too: the note is still the draft it was, unamended, and the
+    // problem still active.
+    let b_notes = app.call("/api/chart_encounters", &[("patient_id", &b_patient)], &b).await;
+    assert_eq!(b_notes[0]["note"]["subjective"], "Original");
+    assert_eq!(b_notes[0]["note"]["status"], "draft");
+    assert_eq!(b_notes[0]["note"]["amendments"].as_array().map(Vec::len), Some(0));
+    let b_problems = app.call("/api/chart_problems", &[("patient_id", &b_patient)], &b).await;
+    assert_eq!(b_problems["problems"][0]["status"], "active");
     // And A's own nurse is still a nurse, A's patient unchanged.
     let a_after = app.call("/api/patient_get", &[("id", &a_patient)], &a).await;
     assert_eq!(a_after["family_name"], "Beta");

@@ -47,6 +47,8 @@ pub async fn create_clinic(
     let scope = repo::clinics::create(&mut tx, &signup.clinic_name, &signup.time_zone, now).await?;
     tx.enter(&scope).await?;
     services.keys.ensure_key(&mut tx, KeyOwner::clinic(&scope), now).await?;
+    // Every clinic starts with the default note templates.
+    super::chart::templates::seed_defaults(&mut tx, &scope, now).await?;
     let user_id = repo::users::insert(&mut tx, &signup.email, &signup.owner_name, &hash, now).await?;
     let membership = repo::memberships::insert(&mut tx, &scope, user_id, Role::Owner, now).await?;
     let actor = Actor { user_id: Some(user_id.as_uuid()), name: signup.owner_name.as_str().to_owned(), ip: client.and_then(|c| c.ip.clone()) };

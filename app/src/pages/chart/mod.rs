@@ -15,6 +15,12 @@
 
 pub mod summary;
 pub mod reminders;
+pub mod fields;
+pub mod notes;
+pub mod print;
+pub mod problems;
+pub mod templates;
+pub mod timeline;
 
 use super::staff::error_view;
 use crate::security_api::patient_get;
