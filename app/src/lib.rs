@@ -9,6 +9,7 @@ pub mod components;
 pub mod error;
 pub mod feeds_api;
 pub mod insights_api;
+pub mod meds_api;
 pub mod pages;
 pub mod scheduling_api;
 pub mod security_api;
@@ -28,6 +29,7 @@ use pages::{
     insights::InsightsPage,
     patients::PatientsPage, public::*, staff::*,
 };
+use pages::chart::medications::ChartMedicationsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
@@ -87,6 +89,7 @@ lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 lazy_page!(CalendarSetupRoute, CalendarSetupPage);
 lazy_page!(ChartSummaryRoute, ChartSummaryPage);
+lazy_page!(ChartMedicationsRoute, ChartMedicationsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -118,6 +121,7 @@ pub fn App() -> impl IntoView {
                     // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
                     <ParentRoute path=path!("patients/:id") view=ChartShell>
                         <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>
+                        <Route path=path!("medications") view={Lazy::<ChartMedicationsRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
