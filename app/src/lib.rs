@@ -10,6 +10,7 @@ pub mod components;
 pub mod error;
 pub mod feeds_api;
 pub mod insights_api;
+pub mod meds_api;
 pub mod pages;
 pub mod registry_api;
 pub mod scheduling_api;
@@ -35,6 +36,7 @@ use pages::{
     registry::{import::ImportPatientsPage, register::RegisterPatientPage},
 };
 use pages::calendar::waitlist::WaitlistPage;
+use pages::chart::medications::ChartMedicationsPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // A fresh nonce per response, on the hydration script and in the CSP.
@@ -101,6 +103,7 @@ lazy_page!(ChartNotesRoute, ChartNotesPage);
 lazy_page!(ChartProblemsRoute, ChartProblemsPage);
 lazy_page!(ChartTimelineRoute, ChartTimelinePage);
 lazy_page!(ChartPrintRoute, ChartPrintPage);
+lazy_page!(ChartMedicationsRoute, ChartMedicationsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -141,6 +144,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("problems") view={Lazy::<ChartProblemsRoute>::new()}/>
                         <Route path=path!("timeline") view={Lazy::<ChartTimelineRoute>::new()}/>
                         <Route path=path!("print") view={Lazy::<ChartPrintRoute>::new()}/>
+                        <Route path=path!("medications") view={Lazy::<ChartMedicationsRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

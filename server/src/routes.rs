@@ -2,6 +2,7 @@
 //! files, wrapped in the middleware that every response passes through.
 
 use crate::{calendar, config::Config, documents, middleware};
+use crate::chart_pdfs;
 use ambula_backend::Services;
 use app::{session::CookieSettings, shell, App};
 use axum::{
@@ -72,6 +73,8 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route(DOCUMENT_PREVIEW, get(documents::preview))
         .route(LIVE_CALENDAR, get(calendar::live_calendar))
         .route(CALENDAR_FEED, get(calendar::feed))
+        .route(PRESCRIPTION_PDF, get(chart_pdfs::prescription))
+        .route(REFERRAL_LETTER_PDF, get(chart_pdfs::referral_letter))
         .route(
             "/api/{*fn_name}",
             post({
@@ -120,6 +123,10 @@ pub const DOCUMENT_PREVIEW: &str = "/api/documents/{id}/preview";
 pub const LIVE_CALENDAR: &str = "/api/live/calendar";
 /// `{file}` is `<token>.ics`; the token alone authorizes (no session).
 pub const CALENDAR_FEED: &str = "/calendar/feeds/{file}";
+/// A medication's printable prescription (PDF).
+pub const PRESCRIPTION_PDF: &str = "/api/medications/{id}/prescription";
+/// A referral's letter (PDF).
+pub const REFERRAL_LETTER_PDF: &str = "/api/referrals/{id}/letter";
 pub const DATA_ROUTES: &[(&str, &str)] = &[
     ("GET", AUDIT_CSV),
     ("POST", PATIENT_DOCUMENTS),
@@ -127,6 +134,8 @@ pub const DATA_ROUTES: &[(&str, &str)] = &[
     ("GET", LIVE_CALENDAR),
     ("GET", CALENDAR_FEED),
     ("GET", DOCUMENT_PREVIEW),
+    ("GET", PRESCRIPTION_PDF),
+    ("GET", REFERRAL_LETTER_PDF),
 ];
 
 /// The audit trail as CSV, with the viewer's filters as query parameters.

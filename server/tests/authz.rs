@@ -50,6 +50,9 @@ enum Target {
     Waitlist,
     Note,
     Problem,
+    Allergy,
+    Medication,
+    Referral,
 }
 
 struct Spec {
@@ -67,6 +70,20 @@ const PATIENT_FORM: &[(&str, &str)] = &[("id", "{id}"), ("given_name", "Eve"), (
 /// A well-formed move: the service parses the form before it looks the
 /// appointment up, so a malformed one would stop at 422 instead.
 const MOVE_FORM: &[(&str, &str)] = &[("id", "{id}"), ("date", "2030-03-13"), ("time", "10:00"), ("expected_version", "1")];
+
+/// The medications tab's forms, complete (a missing field is a 400 before
+/// any check), with `{id}` for the patient or record probed.
+const RX_FORM: &[(&str, &str)] = &[
+    ("patient_id", "{id}"), ("drug", "Paracetamol"), ("dose", "1"), ("dose_unit", "tablet"), ("route", "oral"),
+    ("frequency", "once_daily"), ("quantity", "10"), ("start_date", "2026-11-01"),
+];
+const CHANGE_FORM: &[(&str, &str)] = &[
+    ("medication_id", "{id}"), ("change_reason", "dose too low"), ("drug", "Paracetamol"), ("dose", "2"), ("dose_unit", "tablet"),
+    ("route", "oral"), ("frequency", "once_daily"), ("quantity", "10"), ("start_date", "2026-11-01"),
+];
+const ALLERGY_FORM: &[(&str, &str)] = &[("patient_id", "{id}"), ("substance", "Latex"), ("severity", "mild"), ("kind", "allergy")];
+const IMMUNIZATION_FORM: &[(&str, &str)] = &[("patient_id", "{id}"), ("vaccine", "Influenza"), ("given_on", "2026-01-05"), ("site", "left_arm")];
+const REFERRAL_FORM: &[(&str, &str)] = &[("patient_id", "{id}"), ("to_name", "Dr Mota"), ("reason", "Persistent rash"), ("urgency", "routine")];
 
 const SPECS: &[Spec] = &[
     // Public entry points.
@@ -199,6 +216,23 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/chart_icd_search", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("q", "diabetes")] },
     Spec { path: "/api/chart_timeline", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
     Spec { path: "/api/chart_print", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
+    // The chart's medications tab: ViewClinical to read, EditClinical to
+    // write, Prescribe to prescribe or change (nurses record, not prescribe).
+    // The allergy badge is empty, not refused, for roles without clinical access.
+    Spec { path: "/api/meds_chart", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/allergy_badge", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/allergy_add", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: ALLERGY_FORM },
+    Spec { path: "/api/allergy_set_status", kind: Kind2::Id(Target::Allergy), forbidden_for: Some("front_desk"), form: &[("allergy_id", "{id}"), ("status", "refuted")] },
+    Spec { path: "/api/allergy_none_known", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/medication_prescribe", kind: Kind2::Id(Target::Patient), forbidden_for: Some("nurse"), form: RX_FORM },
+    Spec { path: "/api/medication_record", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: RX_FORM },
+    Spec { path: "/api/medication_stop", kind: Kind2::Id(Target::Medication), forbidden_for: Some("front_desk"), form: &[("medication_id", "{id}"), ("reason", "no longer needed")] },
+    Spec { path: "/api/medication_change", kind: Kind2::Id(Target::Medication), forbidden_for: Some("nurse"), form: CHANGE_FORM },
+    Spec { path: "/api/immunization_add", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: IMMUNIZATION_FORM },
+    Spec { path: "/api/referral_create", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: REFERRAL_FORM },
+    Spec { path: "/api/referral_set_status", kind: Kind2::Id(Target::Referral), forbidden_for: Some("front_desk"), form: &[("referral_id", "{id}"), ("status", "sent")] },
+    Spec { path: "GET /api/medications/{id}/prescription", kind: Kind2::Id(Target::Medication), forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "GET /api/referrals/{id}/letter", kind: Kind2::Id(Target::Referral), forbidden_for: Some("billing"), form: &[] },
 ];
 
 /// A well-formed encounter in the past, so only the id decides the answer.
@@ -352,6 +386,22 @@ async fn calendar_setup(app: &App, cookie: &str, patient: &str) -> (String, Stri
     (practitioner, appointment)
 }
 
+/// An allergy, a prescription and a referral for `patient` through the
+/// API; returns their ids.
+async fn meds_records(app: &App, cookie: &str, patient: &str) -> (String, String, String) {
+    let with_patient = |form: &[(&'static str, &'static str)]| -> Vec<(&'static str, String)> {
+        form.iter().map(|(k, v)| (*k, v.replace("{id}", patient))).collect()
+    };
+    for (path, form) in [("/api/allergy_add", ALLERGY_FORM), ("/api/medication_prescribe", RX_FORM), ("/api/referral_create", REFERRAL_FORM)] {
+        let form = with_patient(form);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        app.call(path, &form, cookie).await;
+    }
+    let chart = app.call("/api/meds_chart", &[("patient_id", patient)], cookie).await;
+    let id = |list: &str| chart[list][0]["id"].as_str().unwrap().to_owned();
+    (id("allergies"), id("current"), id("referrals"))
+}
+
 fn every_route_is_in_the_matrix_and_denies_correctly(app: App) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     Box::pin(matrix(app))
 }
@@ -425,6 +475,8 @@ async fn matrix(app: App) {
     let a_waitlist = waitlist_entry(a.clone(), a_patient.clone()).await;
     let (b_note, b_problem) = chart_setup(&app, &b, &b_patient).await;
     let (a_note, a_problem) = chart_setup(&app, &a, &a_patient).await;
+    let (b_allergy, b_medication, b_referral) = meds_records(&app, &b, &b_patient).await;
+    let (_, a_medication, a_referral) = meds_records(&app, &a, &a_patient).await;
     let snapshot = || {
         let (app, b) = (&app, b.clone());
         let b_patient = b_patient.clone();
@@ -464,6 +516,9 @@ async fn matrix(app: App) {
                 Target::Waitlist => &b_waitlist,
                 Target::Note => &b_note,
                 Target::Problem => &b_problem,
+                Target::Allergy => &b_allergy,
+                Target::Medication => &b_medication,
+                Target::Referral => &b_referral,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -479,6 +534,8 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Waitlist) => a_waitlist.as_str(),
                 Kind2::Id(Target::Note) => a_note.as_str(),
                 Kind2::Id(Target::Problem) => a_problem.as_str(),
+                Kind2::Id(Target::Medication) => a_medication.as_str(),
+                Kind2::Id(Target::Referral) => a_referral.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's
@@ -497,6 +554,9 @@ async fn matrix(app: App) {
     assert_eq!(b_notes[0]["note"]["amendments"].as_array().map(Vec::len), Some(0));
     let b_problems = app.call("/api/chart_problems", &[("patient_id", &b_patient)], &b).await;
     assert_eq!(b_problems["problems"][0]["status"], "active");
+    let b_meds = app.call("/api/meds_chart", &[("patient_id", &b_patient)], &b).await;
+    assert_eq!((b_meds["allergies"][0]["status"].as_str(), b_meds["current"].as_array().map(Vec::len)), (Some("active"), Some(1)));
+    assert_eq!((b_meds["referrals"][0]["status"].as_str(), b_meds["immunizations"].as_array().map(Vec::len)), (Some("draft"), Some(0)));
     // And A's own nurse is still a nurse, A's patient unchanged.
     let a_after = app.call("/api/patient_get", &[("id", &a_patient)], &a).await;
     assert_eq!(a_after["family_name"], "Beta");

@@ -190,17 +190,13 @@ impl MedicationForm {
     pub fn parse(&self, today: NaiveDate, kind: MedicationKind) -> Result<NewMedication, FieldErrors> {
         let mut errors = FieldErrors::new();
         let drug = errors.check("drug", text::required(&self.drug, Self::MAX_DRUG, "drug"));
-        let strength = match (self.strength.trim().is_empty(), self.strength_unit.trim().is_empty()) {
-            (true, true) => Some(None),
-            (true, false) => {
-                errors.add("strength", "Enter the strength, or leave both strength and unit empty.");
-                None
-            }
-            (false, _) => {
-                let amount = errors.check("strength", Amount::parse(&self.strength, "strength"));
-                let unit = errors.check("strength_unit", StrengthUnit::parse(&self.strength_unit));
-                amount.zip(unit).map(Some)
-            }
+        // No strength: the unit (a picker with a default) does not matter.
+        let strength = if self.strength.trim().is_empty() {
+            Some(None)
+        } else {
+            let amount = errors.check("strength", Amount::parse(&self.strength, "strength"));
+            let unit = errors.check("strength_unit", StrengthUnit::parse(&self.strength_unit));
+            amount.zip(unit).map(Some)
         };
         let dose = errors.check("dose", Amount::parse(&self.dose, "dose"));
         let dose_unit = errors.check("dose_unit", DoseUnit::parse(&self.dose_unit));

@@ -21,6 +21,7 @@ pub mod print;
 pub mod problems;
 pub mod templates;
 pub mod timeline;
+pub mod medications;
 
 use super::staff::error_view;
 use crate::security_api::patient_get;
@@ -61,6 +62,7 @@ pub fn chart_href(patient_id: &str, tab: &str) -> String {
 pub fn ChartShell() -> impl IntoView {
     let id = use_patient_id();
     let patient = Resource::new(move || id.get(), patient_get);
+    medications::provide_badge_refresh();
     // The tab's own view sits outside the header's Transition: a tab's
     // resources must not be created inside another resource's Suspend
     // (that stalls server rendering of a full page load).
@@ -84,6 +86,7 @@ pub fn ChartShell() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <medications::AllergyBadge id=id/>
             <ChartTabs id=id/>
             <section class="chart-tab">
                 <Outlet/>
