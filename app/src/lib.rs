@@ -13,6 +13,9 @@ pub mod pages;
 pub mod scheduling_api;
 pub mod security_api;
 pub mod setup_api;
+pub mod vitals_api;
+pub mod results_api;
+pub mod documents_api;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -25,6 +28,7 @@ use leptos_router::{
 use pages::{
     account::AccountPage, auth_steps::*, calendar::CalendarPage, calendar_setup::CalendarSetupPage,
     chart::{summary::ChartSummaryPage, ChartShell},
+    chart::{documents::ChartDocumentsPage, results::ChartResultsPage, vitals::ChartVitalsPage},
     insights::InsightsPage,
     patients::PatientsPage, public::*, staff::*,
 };
@@ -87,6 +91,9 @@ lazy_page!(ForgotPasswordRoute, ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute, ResetPasswordPage);
 lazy_page!(CalendarSetupRoute, CalendarSetupPage);
 lazy_page!(ChartSummaryRoute, ChartSummaryPage);
+lazy_page!(ChartVitalsRoute, ChartVitalsPage);
+lazy_page!(ChartResultsRoute, ChartResultsPage);
+lazy_page!(ChartDocumentsRoute, ChartDocumentsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -118,6 +125,9 @@ pub fn App() -> impl IntoView {
                     // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
                     <ParentRoute path=path!("patients/:id") view=ChartShell>
                         <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>
+                        <Route path=path!("vitals") view={Lazy::<ChartVitalsRoute>::new()}/>
+                        <Route path=path!("results") view={Lazy::<ChartResultsRoute>::new()}/>
+                        <Route path=path!("documents") view={Lazy::<ChartDocumentsRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

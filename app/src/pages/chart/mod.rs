@@ -14,6 +14,11 @@
 //! | Documents | `documents` | `documents` |
 
 pub mod summary;
+pub mod trend;
+pub mod upload;
+pub mod vitals;
+pub mod results;
+pub mod documents;
 
 use super::staff::error_view;
 use crate::security_api::patient_get;
