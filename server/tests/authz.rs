@@ -47,6 +47,7 @@ enum Target {
     Document,
     Practitioner,
     Appointment,
+    LabOrder,
 }
 
 struct Spec {
@@ -155,6 +156,16 @@ const SPECS: &[Spec] = &[
     // The live calendar stream (server-sent events): whoever may see the calendar.
     Spec { path: "GET /api/live/calendar", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
     Spec { path: "GET /calendar/feeds/{file}", kind: Kind2::Token, forbidden_for: None, form: &[] },
+    // The chart's Vitals, Results and Documents tabs: ViewClinical to read,
+    // EditClinical to write (front desk and billing have neither).
+    Spec { path: "/api/vitals_history", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/vitals_record", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("pulse", "72")] },
+    Spec { path: "/api/results_overview", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/result_order", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("kind", "lab"), ("test_name", "Full blood count")] },
+    Spec { path: "/api/result_enter", kind: Kind2::Id(Target::LabOrder), forbidden_for: Some("front_desk"), form: &[("order_id", "{id}"), ("analyte", "Potassium"), ("value", "4.2"), ("unit", "mmol/L")] },
+    Spec { path: "/api/result_attach_report", kind: Kind2::Id(Target::LabOrder), forbidden_for: Some("front_desk"), form: &[("order_id", "{id}"), ("document_id", "00000000-0000-7000-8000-000000000000")] },
+    Spec { path: "/api/documents_list", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
+    Spec { path: "GET /api/documents/{id}/preview", kind: Kind2::Id(Target::Document), forbidden_for: Some("billing"), form: &[] },
 ];
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -348,6 +359,15 @@ async fn matrix(app: App) {
     };
     let b_document = upload(&b, &b_patient).await;
     let a_document = upload(&a, &a_patient).await;
+    let order_for = |cookie: String, patient: String| {
+        let app = &app;
+        async move {
+            let form = [("patient_id", patient.as_str()), ("kind", "lab"), ("test_name", "Full blood count")];
+            app.call("/api/result_order", &form, &cookie).await["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let b_order = order_for(b.clone(), b_patient.clone()).await;
+    let a_order = order_for(a.clone(), a_patient.clone()).await;
     let b_clinic = {
         let clinics = app.call("/api/my_clinics", &[], &b).await;
         clinics[0]["id"].as_str().unwrap().to_owned()
@@ -390,6 +410,7 @@ async fn matrix(app: App) {
                 Target::Document => &b_document,
                 Target::Practitioner => &b_practitioner,
                 Target::Appointment => &b_appointment,
+                Target::LabOrder => &b_order,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -402,6 +423,7 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Document) => a_document.as_str(),
                 Kind2::Id(Target::Practitioner) => a_practitioner.as_str(),
                 Kind2::Id(Target::Appointment) => a_appointment.as_str(),
+                Kind2::Id(Target::LabOrder) => a_order.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's
