@@ -401,8 +401,11 @@ mod tests {
         let trend = pulse(vec![point(0, 72.0, false), point(86_400, 130.0, true), point(2 * 86_400, 80.0, false)]);
         let owner = Owner::new();
         let html = owner.with(|| view! { <TrendChart trend=trend/> }.to_html());
-        assert_eq!(html.matches("<circle class=\"point s1\"").count(), 2, "{html}");
-        assert_eq!(html.matches("<path class=\"point abnormal s1\"").count(), 1, "abnormal values are triangles");
+        // Plotted points carry a <title>; the legend's key shapes do not.
+        assert_eq!(html.matches("class=\"point s1\"><title>").count(), 2, "{html}");
+        assert!(html.matches("<circle ").count() >= 2);
+        assert_eq!(html.matches("class=\"point abnormal s1\"><title>").count(), 1, "abnormal values are triangles");
+        assert!(html.contains("<path d=\"M340.0,"), "the abnormal point is a path: {html}");
         assert!(html.contains("<title id=\"trend-pulse-title\">Pulse (beats/min)</title>"));
         assert!(html.contains("<desc id=\"trend-pulse-desc\">"));
         assert!(html.contains("class=\"normal-band\""));
