@@ -114,7 +114,6 @@ fn Uploader(reload: RwSignal<u32>, shown: RwSignal<Shown>) -> impl IntoView {
             >
                 <p class="hint" id="upload-hint">"PDF, PNG or JPEG, up to 10 MB. Drop a file here, choose one, or take a photo."</p>
                 <div class="upload-buttons">
-                    <label class="button" for="upload-file">"Choose a file"</label>
                     <input
                         id="upload-file"
                         class="file-input"
@@ -126,7 +125,7 @@ fn Uploader(reload: RwSignal<u32>, shown: RwSignal<Shown>) -> impl IntoView {
                         disabled=move || busy.get()
                         on:change=on_change
                     />
-                    <label class="button secondary" for="upload-camera">"Take a photo"</label>
+                    <label class="button" for="upload-file">"Choose a file"</label>
                     <input
                         id="upload-camera"
                         class="file-input"
@@ -134,10 +133,12 @@ fn Uploader(reload: RwSignal<u32>, shown: RwSignal<Shown>) -> impl IntoView {
                         name="camera"
                         accept="image/*,application/pdf"
                         capture="environment"
-                        aria-describedby="upload-hint"
+                        aria-describedby=described
+                        aria-invalid=invalid
                         disabled=move || busy.get()
                         on:change=on_change
                     />
+                    <label class="button secondary" for="upload-camera">"Take a photo"</label>
                 </div>
                 <p class="error" id="upload-error" aria-live="polite">{move || error.get()}</p>
                 <p class="status" role="status">{move || status.get()}</p>
