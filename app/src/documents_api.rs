@@ -69,3 +69,15 @@ pub async fn documents_list(patient_id: String) -> Result<Vec<DocumentItem>, App
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(size_text(900), "900 bytes");
+        assert_eq!(size_text(12 * 1024 + 100), "12 KB");
+        assert_eq!(size_text(3 * 1024 * 1024 + 400 * 1024), "3.4 MB");
+    }
+}

@@ -18,6 +18,9 @@ pub mod security_api;
 pub mod setup_api;
 pub mod reminders_api;
 pub mod waitlist_api;
+pub mod vitals_api;
+pub mod results_api;
+pub mod documents_api;
 #[cfg(feature = "ssr")]
 pub mod session;
 
@@ -31,6 +34,7 @@ use pages::{
     account::AccountPage, auth_steps::*, calendar::CalendarPage, calendar_setup::CalendarSetupPage,
     chart::{summary::ChartSummaryPage, ChartShell},
     chart::{notes::ChartNotesPage, print::ChartPrintPage, problems::ChartProblemsPage, timeline::ChartTimelinePage},
+    chart::{documents::ChartDocumentsPage, results::ChartResultsPage, vitals::ChartVitalsPage},
     insights::InsightsPage,
     patients::PatientsPage, public::*, staff::*,
     registry::{import::ImportPatientsPage, register::RegisterPatientPage},
@@ -104,6 +108,9 @@ lazy_page!(ChartProblemsRoute, ChartProblemsPage);
 lazy_page!(ChartTimelineRoute, ChartTimelinePage);
 lazy_page!(ChartPrintRoute, ChartPrintPage);
 lazy_page!(ChartMedicationsRoute, ChartMedicationsPage);
+lazy_page!(ChartVitalsRoute, ChartVitalsPage);
+lazy_page!(ChartResultsRoute, ChartResultsPage);
+lazy_page!(ChartDocumentsRoute, ChartDocumentsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -145,6 +152,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("timeline") view={Lazy::<ChartTimelineRoute>::new()}/>
                         <Route path=path!("print") view={Lazy::<ChartPrintRoute>::new()}/>
                         <Route path=path!("medications") view={Lazy::<ChartMedicationsRoute>::new()}/>
+                        <Route path=path!("vitals") view={Lazy::<ChartVitalsRoute>::new()}/>
+                        <Route path=path!("results") view={Lazy::<ChartResultsRoute>::new()}/>
+                        <Route path=path!("documents") view={Lazy::<ChartDocumentsRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

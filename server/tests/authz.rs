@@ -53,6 +53,7 @@ enum Target {
     Allergy,
     Medication,
     Referral,
+    LabOrder,
 }
 
 struct Spec {
@@ -233,6 +234,16 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/referral_set_status", kind: Kind2::Id(Target::Referral), forbidden_for: Some("front_desk"), form: &[("referral_id", "{id}"), ("status", "sent")] },
     Spec { path: "GET /api/medications/{id}/prescription", kind: Kind2::Id(Target::Medication), forbidden_for: Some("billing"), form: &[] },
     Spec { path: "GET /api/referrals/{id}/letter", kind: Kind2::Id(Target::Referral), forbidden_for: Some("billing"), form: &[] },
+    // The chart's Vitals, Results and Documents tabs: ViewClinical to read,
+    // EditClinical to write (front desk and billing have neither).
+    Spec { path: "/api/vitals_history", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/vitals_record", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("pulse", "72")] },
+    Spec { path: "/api/results_overview", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/result_order", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("kind", "lab"), ("test_name", "Full blood count")] },
+    Spec { path: "/api/result_enter", kind: Kind2::Id(Target::LabOrder), forbidden_for: Some("front_desk"), form: &[("order_id", "{id}"), ("analyte", "Potassium"), ("value", "4.2"), ("unit", "mmol/L")] },
+    Spec { path: "/api/result_attach_report", kind: Kind2::Id(Target::LabOrder), forbidden_for: Some("front_desk"), form: &[("order_id", "{id}"), ("document_id", "00000000-0000-7000-8000-000000000000")] },
+    Spec { path: "/api/documents_list", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
+    Spec { path: "GET /api/documents/{id}/preview", kind: Kind2::Id(Target::Document), forbidden_for: Some("billing"), form: &[] },
 ];
 
 /// A well-formed encounter in the past, so only the id decides the answer.
@@ -456,6 +467,15 @@ async fn matrix(app: App) {
     };
     let b_document = upload(&b, &b_patient).await;
     let a_document = upload(&a, &a_patient).await;
+    let order_for = |cookie: String, patient: String| {
+        let app = &app;
+        async move {
+            let form = [("patient_id", patient.as_str()), ("kind", "lab"), ("test_name", "Full blood count")];
+            app.call("/api/result_order", &form, &cookie).await["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let b_order = order_for(b.clone(), b_patient.clone()).await;
+    let a_order = order_for(a.clone(), a_patient.clone()).await;
     let b_clinic = {
         let clinics = app.call("/api/my_clinics", &[], &b).await;
         clinics[0]["id"].as_str().unwrap().to_owned()
@@ -519,6 +539,7 @@ async fn matrix(app: App) {
                 Target::Allergy => &b_allergy,
                 Target::Medication => &b_medication,
                 Target::Referral => &b_referral,
+                Target::LabOrder => &b_order,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -536,6 +557,7 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Problem) => a_problem.as_str(),
                 Kind2::Id(Target::Medication) => a_medication.as_str(),
                 Kind2::Id(Target::Referral) => a_referral.as_str(),
+                Kind2::Id(Target::LabOrder) => a_order.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's

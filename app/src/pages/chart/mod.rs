@@ -22,6 +22,11 @@ pub mod problems;
 pub mod templates;
 pub mod timeline;
 pub mod medications;
+pub mod trend;
+pub mod upload;
+pub mod vitals;
+pub mod results;
+pub mod documents;
 
 use super::staff::error_view;
 use crate::security_api::patient_get;
