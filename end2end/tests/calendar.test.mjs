@@ -214,7 +214,7 @@ test('a weekly series, the room columns, week and month views', async () => {
   // Week of one practitioner, and the month's counts.
   await open(page, `${server.url}/app/calendar?view=week&date=${day}`);
   await page.getByLabel('Practitioner').selectOption({ label: OKAFOR });
-  await page.locator('.week-day .appt', { hasText: 'Mendes, Carla' }).waitFor();
+  await page.locator('section.cal-col .appt', { hasText: 'Mendes, Carla' }).waitFor();
   await expectAccessible(page, '/app/calendar (week)');
   await open(page, `${server.url}/app/calendar?view=month&date=${day}`);
   await page.locator('table.month').getByText(/appointments?$/).first().waitFor();
