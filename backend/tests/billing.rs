@@ -10,7 +10,7 @@ use ambula_backend::{
     repo::{self, appointments::NewAppointment},
     services::{
         accounts, auth,
-        billing::{fee_schedule, invoices, payments, reports},
+        billing::{fee_schedule, invoices, packages, payers, payments, reports},
         patients, scheduling::setup, ClientInfo,
     },
     time::DbTime,
@@ -19,7 +19,7 @@ use ambula_backend::{
 use ambula_domain::{
     accounts::{AcceptInviteForm, InviteForm, SignupForm},
     billing::{
-        AllocationForm, CreditNoteForm, FeeServiceForm, InvoiceForm, InvoiceLineForm, InvoiceStatus, PaymentForm,
+        AllocationForm, CreditNoteForm, FeePackageForm, FeeServiceForm, PayerForm, PayerPriceForm, InvoiceForm, InvoiceLineForm, InvoiceStatus, PaymentForm,
         PeriodForm, ReasonForm, RefundForm,
     },
     patients::PatientForm,
@@ -41,6 +41,7 @@ ambula_testkit::on_both_backends!(
     reports_aging_cash_up_revenue_and_export,
     random_operations_keep_every_account_balanced,
     demo_invoices_balance,
+    payer_prices_and_packages,
 );
 
 struct Ctx {
@@ -832,4 +833,112 @@ async fn demo_invoices_balance(ctx: Ctx) {
     assert!(aging.total.minor > 0);
     let dashboard = ambula_backend::services::dashboard::figures(&ctx.services, &owner).await.unwrap();
     assert_eq!(dashboard.outstanding_minor, aging.total.minor);
+}
+
+async fn payer_prices_and_packages(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let other = clinic(&ctx, "Riverside", "owner@b.example").await;
+    let [p0, p1] = [c.patients[0], c.patients[1]];
+    let now = ctx.services.now();
+    let mut tx = ctx.services.db.write_in(&c.owner.scope).await.unwrap();
+    let silva: PractitionerId = repo::practitioners::insert(&mut tx, &c.owner.scope, None, "Dr Silva", None, "#1d4ed8", now).await.unwrap();
+    tx.commit().await.unwrap();
+    let physio_type = AppointmentTypeForm {
+        name: "Physiotherapy".into(),
+        duration_minutes: "30".into(),
+        buffer_minutes: "0".into(),
+        colour: "#3366cc".into(),
+        price_minor: "".into(),
+        online_booking: None,
+    };
+    let physio: AppointmentTypeId = setup::create_type(&ctx.services, &c.owner, &physio_type, &[]).await.unwrap().id;
+    let service = fee_schedule::create(
+        &ctx.services,
+        &c.owner,
+        &FeeServiceForm { code: "97110".into(), description: "Therapeutic exercise".into(), price: "42.50".into(), tax_rate: "".into(), appointment_type_id: physio.to_string() },
+    )
+    .await
+    .unwrap();
+    // A payer's own price.
+    let medis = payers::create(&ctx.services, &c.owner, &PayerForm { name: "Médis".into(), kind: "insurer".into() }).await.unwrap();
+    field(payers::create(&ctx.services, &c.owner, &PayerForm { name: "Médis".into(), kind: "insurer".into() }).await, "name");
+    let their_payer = payers::create(&ctx.services, &other.owner, &PayerForm { name: "Other".into(), kind: "employer".into() }).await.unwrap();
+    payers::set_price(&ctx.services, &c.owner, &service.id.to_string(), &PayerPriceForm { payer_id: medis.to_string(), price: "38.00".into() }).await.unwrap();
+    let by_service = InvoiceLineForm { service_id: service.id.to_string(), ..Default::default() };
+    let under = |payer: String| InvoiceForm { payer_id: payer, ..invoice_form(p0, vec![by_service.clone()]) };
+    let priced = invoices::create(&ctx.services, &c.owner, &under(medis.to_string())).await.unwrap();
+    assert_eq!((priced.total.minor, priced.payer_id), (3800, Some(medis)));
+    assert_eq!(invoices::create(&ctx.services, &c.owner, &under(String::new())).await.unwrap().total.minor, 4250);
+    field(invoices::create(&ctx.services, &c.owner, &under(their_payer.to_string())).await, "payer_id");
+    field(payers::set_price(&ctx.services, &c.owner, &service.id.to_string(), &PayerPriceForm { payer_id: their_payer.to_string(), price: "1".into() }).await, "payer_id");
+    payers::set_price(&ctx.services, &c.owner, &service.id.to_string(), &PayerPriceForm { payer_id: medis.to_string(), price: "".into() }).await.unwrap();
+    assert_eq!(invoices::create(&ctx.services, &c.owner, &under(medis.to_string())).await.unwrap().total.minor, 4250);
+    assert_eq!(payers::list(&ctx.services, &c.owner).await.unwrap()[0].prices, vec![]);
+
+    // A package of three sessions, sold on an invoice the patient pays like any other.
+    let form = FeePackageForm { name: "Physio ×3".into(), service_id: service.id.to_string(), sessions: "3".into(), price: "100".into(), tax_rate: "".into() };
+    let package = packages::create(&ctx.services, &c.owner, &form).await.unwrap();
+    field(packages::create(&ctx.services, &c.owner, &FeePackageForm { sessions: "0".into(), ..form.clone() }).await, "sessions");
+    let (invoice, sold) = packages::sell(&ctx.services, &c.owner, &p0.to_string(), &package.id.to_string()).await.unwrap();
+    assert_eq!((invoice.status, invoice.total.minor, invoice.lines[0].description.as_str()), (InvoiceStatus::Issued, 10_000, "Physio ×3 (3 sessions)"));
+    assert_eq!((sold.remaining, sold.usable), (3, true));
+    let appointment = |patient: PatientId, hours: i64| {
+        let services = ctx.services.clone();
+        let scope = c.owner.scope.clone();
+        async move {
+            let start = DbTime::from(chrono::Utc::now() - Duration::hours(hours));
+            let end = DbTime::from(start.0 + Duration::minutes(30));
+            let mut tx = services.db.write_in(&scope).await.unwrap();
+            let a = NewAppointment {
+                patient_id: patient,
+                practitioner_id: silva,
+                type_id: physio,
+                room_id: None,
+                series_id: None,
+                starts_at: start,
+                ends_at: end,
+                blocks_until: end,
+                status: AppointmentStatus::Completed,
+                notes: None,
+                override_reason: None,
+            };
+            let id = repo::appointments::insert(&mut tx, &scope, a, services.now()).await.unwrap();
+            tx.commit().await.unwrap();
+            id
+        }
+    };
+    let visits = [appointment(p0, 10).await, appointment(p0, 9).await, appointment(p0, 8).await, appointment(p0, 7).await, appointment(p0, 6).await];
+    let theirs = appointment(p1, 5).await;
+    let sold_id = sold.id.to_string();
+    let used = packages::use_session(&ctx.services, &c.owner, &sold_id, &visits[0].to_string()).await.unwrap();
+    assert_eq!((used.sessions_used, used.remaining), (1, 2));
+    field(packages::use_session(&ctx.services, &c.owner, &sold_id, &visits[0].to_string()).await, "appointment_id");
+    field(packages::use_session(&ctx.services, &c.owner, &sold_id, &theirs.to_string()).await, "appointment_id");
+    // A covered visit is not invoiced again; an invoiced one does not use a session.
+    assert!(field(invoices::create_from_appointment(&ctx.services, &c.owner, &visits[0].to_string()).await, "appointment_id").contains("package"));
+    invoices::create_from_appointment(&ctx.services, &c.owner, &visits[4].to_string()).await.unwrap();
+    field(packages::use_session(&ctx.services, &c.owner, &sold_id, &visits[4].to_string()).await, "appointment_id");
+    packages::use_session(&ctx.services, &c.owner, &sold_id, &visits[1].to_string()).await.unwrap();
+    // Two visits race for the last session: exactly one gets it.
+    let (v2, v3) = (visits[2].to_string(), visits[3].to_string());
+    let (a, b) = tokio::join!(
+        packages::use_session(&ctx.services, &c.owner, &sold_id, &v2),
+        packages::use_session(&ctx.services, &c.owner, &sold_id, &v3)
+    );
+    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+    assert!(matches!([a, b].into_iter().find(|r| r.is_err()), Some(Err(ServiceError::Invalid(_)))));
+    let left = packages::for_patient(&ctx.services, &c.owner, &p0.to_string()).await.unwrap();
+    assert_eq!((left[0].sessions_used, left[0].remaining), (3, 0));
+    assert_eq!(owner_count(&ctx, "SELECT COUNT(*) FROM package_uses").await, 3);
+    // Another clinic cannot use it.
+    assert!(matches!(packages::use_session(&ctx.services, &other.owner, &sold_id, &visits[2].to_string()).await, Err(ServiceError::NotFound)));
+    // A cancelled sale (voided invoice) cannot be used.
+    let (invoice2, sold2) = packages::sell(&ctx.services, &c.owner, &p1.to_string(), &package.id.to_string()).await.unwrap();
+    invoices::void(&ctx.services, &c.owner, &invoice2.id.to_string(), &ReasonForm { reason: "Sold by mistake".into() }).await.unwrap();
+    field(packages::use_session(&ctx.services, &c.owner, &sold2.id.to_string(), &theirs.to_string()).await, "status");
+    // The database keeps the count within what was sold.
+    let mut tx = ctx.owner_db.write_in(&c.owner.scope).await.unwrap();
+    let result = on_tx!(&mut tx, conn => sqlx::query("UPDATE patient_packages SET sessions_used = sessions_total + 1").execute(conn).await.map(|r| r.rows_affected()));
+    assert!(result.is_err());
+    totals_are_sums_of_lines(&ctx).await;
 }

@@ -24,6 +24,8 @@ pub mod users;
 pub mod waitlist;
 pub mod fee_services;
 pub mod payments;
+pub mod payers;
+pub mod packages;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod lines;
 pub mod money;
 pub mod reports;
+pub mod schedule;
 
 #[cfg(test)]
 mod property;
@@ -17,3 +18,4 @@ pub use ledger::{AccountTotals, InvoiceStatus, PaymentMethod};
 pub use lines::{DocumentTotals, LineAmounts, LineInput, Quantity, TaxRate};
 pub use money::{Currency, Money, MoneyError};
 pub use reports::{AgingBucket, Granularity, Period, PeriodForm};
+pub use schedule::{FeePackageForm, FeePackageSpec, PayerForm, PayerKind, PayerPriceForm};

@@ -42,6 +42,7 @@ pub(crate) async fn seed_invoice(
         patient_id: patient,
         currency: billing.currency.code(),
         appointment_id: None,
+        payer_id: None,
         due_on: None,
         note: None,
         reason: None,
