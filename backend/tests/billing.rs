@@ -10,7 +10,7 @@ use ambula_backend::{
     repo::{self, appointments::NewAppointment},
     services::{
         accounts, auth,
-        billing::{fee_schedule, invoices, packages, payers, payments, reports},
+        billing::{fee_schedule, invoices, online, packages, payers, payments, reports},
         patients, scheduling::setup, ClientInfo,
     },
     time::DbTime,
@@ -42,6 +42,7 @@ ambula_testkit::on_both_backends!(
     random_operations_keep_every_account_balanced,
     demo_invoices_balance,
     payer_prices_and_packages,
+    online_checkout_and_signed_webhooks,
 );
 
 struct Ctx {
@@ -940,5 +941,143 @@ async fn payer_prices_and_packages(ctx: Ctx) {
     let mut tx = ctx.owner_db.write_in(&c.owner.scope).await.unwrap();
     let result = on_tx!(&mut tx, conn => sqlx::query("UPDATE patient_packages SET sessions_used = sessions_total + 1").execute(conn).await.map(|r| r.rows_affected()));
     assert!(result.is_err());
+    totals_are_sums_of_lines(&ctx).await;
+}
+
+const PROVIDER_KEY: &str = "sk_test_provider_key";
+const WEBHOOK_SECRET: &str = "whsec_0123456789abcdef";
+
+/// A payment provider on loopback: answers checkout-session requests that
+/// carry the right key and keeps what it was asked; under `/down` it fails.
+#[derive(Clone, Default)]
+struct ProviderPeer {
+    requests: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+async fn provider_sessions(
+    axum::extract::State(peer): axum::extract::State<ProviderPeer>,
+    headers: axum::http::HeaderMap,
+    axum::Json(body): axum::Json<serde_json::Value>,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {PROVIDER_KEY}")) {
+        return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({})));
+    }
+    let n = {
+        let mut requests = peer.requests.lock().unwrap();
+        requests.push(body);
+        requests.len()
+    };
+    (axum::http::StatusCode::OK, axum::Json(serde_json::json!({ "id": format!("cs_test_{n}"), "url": format!("https://pay.example/c/cs_test_{n}") })))
+}
+
+async fn start_provider() -> (String, ProviderPeer) {
+    let peer = ProviderPeer::default();
+    let app = axum::Router::new()
+        .route("/v1/checkout/sessions", axum::routing::post(provider_sessions))
+        .route("/down/v1/checkout/sessions", axum::routing::post(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }))
+        .with_state(peer.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, peer)
+}
+
+fn online_services(ctx: &Ctx, url: &str) -> Services {
+    let settings = ambula_backend::online_payments::OnlinePaymentSettings {
+        url: url.to_owned(),
+        api_key: PROVIDER_KEY.into(),
+        webhook_secret: WEBHOOK_SECRET.into(),
+    };
+    ctx.services.clone().with_online_payments(Some(ambula_backend::online_payments::OnlinePayments::new(settings).unwrap()))
+}
+
+fn event(id: &str, clinic: &AuthContext, invoice: &invoices::InvoiceView, amount_minor: i64, currency: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": id,
+        "type": "checkout.completed",
+        "data": {
+            "session_id": "cs_test_1",
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "metadata": { "clinic_id": clinic.scope.clinic_id().to_string(), "invoice_id": invoice.id.to_string() }
+        }
+    }))
+    .unwrap()
+}
+
+async fn online_checkout_and_signed_webhooks(ctx: Ctx) {
+    use ambula_backend::online_payments::{sign, WebhookError};
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let p = c.patients[0];
+    let (url, peer) = start_provider().await;
+    let services = online_services(&ctx, &url);
+    let inv = issued(&ctx, &c.owner, p, "45.00").await;
+    payments::record(&ctx.services, &c.owner, &pay_form(p, "5", &[(&inv, "")])).await.unwrap();
+    // Checkout for what is due, with the clinic and invoice as metadata.
+    let checkout = online::create_checkout(&services, &c.owner, &inv.id.to_string()).await.unwrap();
+    assert_eq!((checkout.session_id.as_str(), checkout.url.as_str(), checkout.amount.minor), ("cs_test_1", "https://pay.example/c/cs_test_1", 4_000));
+    let sent = peer.requests.lock().unwrap()[0].clone();
+    assert_eq!(sent["amount_minor"], 4_000);
+    assert_eq!(sent["currency"], "EUR");
+    assert_eq!(sent["metadata"]["invoice_id"], inv.id.to_string());
+    assert_eq!(sent["metadata"]["clinic_id"], c.owner.scope.clinic_id().to_string());
+    // Not configured, provider down, nothing due: a clear error.
+    field(online::create_checkout(&ctx.services, &c.owner, &inv.id.to_string()).await, "status");
+    field(online::create_checkout(&online_services(&ctx, &format!("{url}/down")), &c.owner, &inv.id.to_string()).await, "status");
+    let desk = join(&ctx, &c.owner, "desk@a.example", "front_desk").await;
+    assert!(matches!(online::create_checkout(&services, &desk, &inv.id.to_string()).await, Err(ServiceError::Forbidden)));
+
+    // The provider's webhook, signed: the invoice is paid, once.
+    let now = || ctx.services.now().0.timestamp();
+    let body = event("evt_1", &c.owner, &inv, 4_000, "EUR");
+    let signature = sign(WEBHOOK_SECRET, now(), &body);
+    let before = billing_state(&ctx).await;
+    // Forged, tampered, stale, unsigned: refused, nothing changes.
+    let forged = sign("whsec_not_the_secret_at_all", now(), &body);
+    assert_eq!(online::handle_webhook(&services, Some(&forged), &body).await, Err(WebhookError::BadSignature));
+    let tampered = event("evt_1", &c.owner, &inv, 400_000, "EUR");
+    assert_eq!(online::handle_webhook(&services, Some(&signature), &tampered).await, Err(WebhookError::BadSignature));
+    let stale = sign(WEBHOOK_SECRET, now() - 3_600, &body);
+    assert_eq!(online::handle_webhook(&services, Some(&stale), &body).await, Err(WebhookError::Stale));
+    assert_eq!(online::handle_webhook(&services, None, &body).await, Err(WebhookError::MissingSignature));
+    assert_eq!(online::handle_webhook(&ctx.services, Some(&signature), &body).await, Err(WebhookError::NotConfigured));
+    let dollars = event("evt_usd", &c.owner, &inv, 4_000, "USD");
+    assert!(matches!(online::handle_webhook(&services, Some(&sign(WEBHOOK_SECRET, now(), &dollars)), &dollars).await, Err(WebhookError::Malformed(_))));
+    assert_eq!(billing_state(&ctx).await, before, "refused deliveries change nothing");
+    let recorded = online::handle_webhook(&services, Some(&signature), &body).await.unwrap();
+    assert!(matches!(recorded, online::WebhookOutcome::Recorded(_)));
+    let paid = get(&ctx, &c.owner, &inv).await;
+    assert_eq!((paid.status, paid.paid.minor), (InvoiceStatus::Paid, 4_500));
+    // Replayed: nothing more.
+    let after = billing_state(&ctx).await;
+    assert_eq!(online::handle_webhook(&services, Some(&signature), &body).await, Ok(online::WebhookOutcome::Duplicate));
+    assert_eq!(billing_state(&ctx).await, after);
+    // Delivered five times at once: recorded exactly once.
+    let second = issued(&ctx, &c.owner, p, "20.00").await;
+    let body2 = event("evt_2", &c.owner, &second, 2_000, "EUR");
+    let signature2 = sign(WEBHOOK_SECRET, now(), &body2);
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let (services, body, signature) = (services.clone(), body2.clone(), signature2.clone());
+        tasks.push(tokio::spawn(async move { online::handle_webhook(&services, Some(&signature), &body).await }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap().unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| matches!(o, online::WebhookOutcome::Recorded(_))).count(), 1, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|o| **o == online::WebhookOutcome::Duplicate).count(), 4);
+    assert_eq!(owner_count(&ctx, "SELECT COUNT(*) FROM payments WHERE method = 'online'").await, 2);
+    // Money for an invoice voided meanwhile is kept as the patient's credit.
+    let third = issued(&ctx, &c.owner, p, "10.00").await;
+    invoices::void(&ctx.services, &c.owner, &third.id.to_string(), &ReasonForm { reason: "Paid at the desk instead".into() }).await.unwrap();
+    let body3 = event("evt_3", &c.owner, &third, 1_000, "EUR");
+    online::handle_webhook(&services, Some(&sign(WEBHOOK_SECRET, now(), &body3)), &body3).await.unwrap();
+    let acc = account(&ctx, &c.owner, p).await;
+    assert_eq!((acc.credit.minor, acc.due.minor, acc.balance.minor), (1_000, 0, -1_000));
+    let online_entries = audit_entries(&ctx, &c.owner).await.into_iter().filter(|e| e.action == "payment.online").count();
+    assert_eq!(online_entries, 3);
     totals_are_sums_of_lines(&ctx).await;
 }

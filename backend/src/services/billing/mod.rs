@@ -14,6 +14,7 @@
 
 pub mod fee_schedule;
 pub mod invoices;
+pub mod online;
 pub mod packages;
 pub mod payers;
 pub mod payments;
