@@ -10,7 +10,7 @@ use ambula_backend::{
     repo::{self, appointments::NewAppointment},
     services::{
         accounts, auth,
-        billing::{fee_schedule, invoices, online, packages, payers, payments, reports},
+        billing::{fee_schedule, insurance, invoices, online, packages, payers, payments, reports},
         patients, scheduling::setup, ClientInfo,
     },
     time::DbTime,
@@ -19,7 +19,7 @@ use ambula_backend::{
 use ambula_domain::{
     accounts::{AcceptInviteForm, InviteForm, SignupForm},
     billing::{
-        AllocationForm, CreditNoteForm, FeePackageForm, FeeServiceForm, PayerForm, PayerPriceForm, InvoiceForm, InvoiceLineForm, InvoiceStatus, PaymentForm,
+        AllocationForm, ClaimDecisionForm, ClaimForm, ClaimStatus, CoverageForm, RemittanceForm, CreditNoteForm, FeePackageForm, FeeServiceForm, PayerForm, PayerPriceForm, InvoiceForm, InvoiceLineForm, InvoiceStatus, PaymentForm,
         PeriodForm, ReasonForm, RefundForm,
     },
     patients::PatientForm,
@@ -43,6 +43,7 @@ ambula_testkit::on_both_backends!(
     demo_invoices_balance,
     payer_prices_and_packages,
     online_checkout_and_signed_webhooks,
+    insurance_claims_and_remittance,
 );
 
 struct Ctx {
@@ -1079,5 +1080,99 @@ async fn online_checkout_and_signed_webhooks(ctx: Ctx) {
     assert_eq!((acc.credit.minor, acc.due.minor, acc.balance.minor), (1_000, 0, -1_000));
     let online_entries = audit_entries(&ctx, &c.owner).await.into_iter().filter(|e| e.action == "payment.online").count();
     assert_eq!(online_entries, 3);
+    totals_are_sums_of_lines(&ctx).await;
+}
+
+async fn insurance_claims_and_remittance(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let other = clinic(&ctx, "Riverside", "owner@b.example").await;
+    let [p0, p1] = [c.patients[0], c.patients[1]];
+    let desk = join(&ctx, &c.owner, "desk@a.example", "front_desk").await;
+    let nurse = join(&ctx, &c.owner, "nurse@a.example", "nurse").await;
+    let service = fee_schedule::create(
+        &ctx.services,
+        &c.owner,
+        &FeeServiceForm { code: "99213".into(), description: "Consultation".into(), price: "45.00".into(), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let medis = payers::create(&ctx.services, &c.owner, &PayerForm { name: "Médis".into(), kind: "insurer".into() }).await.unwrap();
+    let cover = |valid_to: &str| CoverageForm {
+        payer_id: medis.to_string(),
+        member_id: "MED-0042".into(),
+        plan: "Base".into(),
+        valid_from: "2020-01-01".into(),
+        valid_to: valid_to.into(),
+        covered_percent: "80".into(),
+    };
+    let coverage = insurance::add_coverage(&ctx.services, &c.owner, &p0.to_string(), &cover("")).await.unwrap();
+    let expired = insurance::add_coverage(&ctx.services, &c.owner, &p0.to_string(), &cover("2021-12-31")).await.unwrap();
+    let theirs = insurance::add_coverage(&ctx.services, &c.owner, &p1.to_string(), &cover("")).await.unwrap();
+    field(insurance::add_coverage(&ctx.services, &c.owner, &p0.to_string(), &CoverageForm { valid_to: "2019-01-01".into(), ..cover("") }).await, "valid_to");
+    assert_eq!(insurance::coverages(&ctx.services, &desk, &p0.to_string()).await.unwrap().len(), 2);
+    let with_service = |p: PatientId| invoice_form(p, vec![InvoiceLineForm { service_id: service.id.to_string(), ..Default::default() }]);
+    let draft = invoices::create(&ctx.services, &c.owner, &with_service(p0)).await.unwrap();
+    let inv = invoices::issue(&ctx.services, &c.owner, &draft.id.to_string()).await.unwrap();
+    let claim_form = ClaimForm {
+        invoice_id: inv.id.to_string(),
+        coverage_id: coverage.id.to_string(),
+        diagnosis_codes: "j06.9, M54.5".into(),
+        ..Default::default()
+    };
+    // Bad claims: refused at the field, nothing stored.
+    let before = billing_state(&ctx).await;
+    field(insurance::create_claim(&ctx.services, &c.owner, &ClaimForm { diagnosis_codes: "flu".into(), ..claim_form.clone() }).await, "diagnosis_codes");
+    field(insurance::create_claim(&ctx.services, &c.owner, &ClaimForm { coverage_id: theirs.id.to_string(), ..claim_form.clone() }).await, "coverage_id");
+    assert!(field(insurance::create_claim(&ctx.services, &c.owner, &ClaimForm { coverage_id: expired.id.to_string(), ..claim_form.clone() }).await, "coverage_id").contains("not valid"));
+    field(insurance::create_claim(&ctx.services, &c.owner, &ClaimForm { amount: "45.01".into(), ..claim_form.clone() }).await, "amount");
+    assert!(matches!(insurance::create_claim(&ctx.services, &desk, &claim_form).await, Err(ServiceError::Forbidden)));
+    assert_eq!(billing_state(&ctx).await, before);
+    assert_eq!(owner_count(&ctx, "SELECT COUNT(*) FROM claims").await, 0);
+    // The claim: the coverage's 80 %, the lines' procedure codes.
+    let claim = insurance::create_claim(&ctx.services, &c.owner, &claim_form).await.unwrap();
+    assert_eq!((claim.label.as_str(), claim.status, claim.amount.minor), ("CLM-000001", ClaimStatus::Draft, 3_600));
+    assert_eq!(claim.procedure_codes, vec!["99213"]);
+    assert_eq!(claim.diagnosis_codes, Some(vec!["J06.9".to_owned(), "M54.5".to_owned()]));
+    assert!(field(insurance::create_claim(&ctx.services, &c.owner, &claim_form).await, "invoice_id").contains("in progress"));
+    // Diagnoses are sealed at rest and kept out of the audit trail and from those who do not bill.
+    let mut tx = ctx.owner_db.read().await.unwrap();
+    let (sealed,): (Vec<u8>,) = on_tx!(&mut tx, conn => sqlx::query_as("SELECT diagnosis_sealed FROM claims").fetch_one(conn).await).unwrap();
+    drop(tx);
+    assert!(!sealed.windows(5).any(|w| w == b"J06.9"), "diagnosis codes are encrypted at rest");
+    assert!(audit_entries(&ctx, &c.owner).await.iter().all(|e| !e.detail.clone().unwrap_or_default().contains("J06")));
+    let id = claim.id.to_string();
+    assert_eq!(insurance::get_claim(&ctx.services, &desk, &id).await.unwrap().diagnosis_codes, None);
+    assert!(matches!(insurance::get_claim(&ctx.services, &nurse, &id).await, Err(ServiceError::Forbidden)));
+    assert!(matches!(insurance::get_claim(&ctx.services, &other.owner, &id).await, Err(ServiceError::NotFound)));
+    // The workflow only moves forward.
+    let remit = |amount: &str| RemittanceForm { amount: amount.into(), reference: "ERA-2026-001".into() };
+    field(insurance::post_remittance(&ctx.services, &c.owner, &id, &remit("36")).await, "status");
+    assert_eq!(insurance::submit_claim(&ctx.services, &c.owner, &id).await.unwrap().status, ClaimStatus::Submitted);
+    field(insurance::submit_claim(&ctx.services, &c.owner, &id).await, "status");
+    assert_eq!(insurance::decide_claim(&ctx.services, &c.owner, &id, &ClaimDecisionForm { decision: "accept".into(), reason: String::new() }).await.unwrap().status, ClaimStatus::Accepted);
+    // The payer pays less than claimed: that much is settled, the patient's share stays due.
+    field(insurance::post_remittance(&ctx.services, &c.owner, &id, &remit("36.01")).await, "amount");
+    let paid = insurance::post_remittance(&ctx.services, &c.owner, &id, &remit("35")).await.unwrap();
+    assert_eq!((paid.status, paid.paid.minor, paid.remittance_reference.as_deref()), (ClaimStatus::Paid, 3_500, Some("ERA-2026-001")));
+    let inv1 = get(&ctx, &c.owner, &inv).await;
+    assert_eq!((inv1.status, inv1.paid.minor, inv1.due.minor), (InvoiceStatus::PartiallyPaid, 3_500, 1_000));
+    let receipt = payments::get_receipt(&ctx.services, &c.owner, &paid.payment_id.unwrap().to_string()).await.unwrap();
+    assert_eq!(receipt.method, ambula_domain::billing::PaymentMethod::Insurance);
+    field(insurance::post_remittance(&ctx.services, &c.owner, &id, &remit("1")).await, "status");
+    assert_eq!(account(&ctx, &c.owner, p0).await.due.minor, 1_000);
+    // A denial needs the payer's reason and leaves the whole invoice due.
+    let inv2 = invoices::issue(&ctx.services, &c.owner, &invoices::create(&ctx.services, &c.owner, &with_service(p0)).await.unwrap().id.to_string()).await.unwrap();
+    let denied = insurance::create_claim(&ctx.services, &c.owner, &ClaimForm { invoice_id: inv2.id.to_string(), amount: "20".into(), ..claim_form.clone() }).await.unwrap();
+    assert_eq!(denied.amount.minor, 2_000);
+    let denied_id = denied.id.to_string();
+    field(insurance::decide_claim(&ctx.services, &c.owner, &denied_id, &ClaimDecisionForm { decision: "deny".into(), reason: "Too early".into() }).await, "status");
+    insurance::submit_claim(&ctx.services, &c.owner, &denied_id).await.unwrap();
+    field(insurance::decide_claim(&ctx.services, &c.owner, &denied_id, &ClaimDecisionForm { decision: "deny".into(), reason: String::new() }).await, "reason");
+    let denied = insurance::decide_claim(&ctx.services, &c.owner, &denied_id, &ClaimDecisionForm { decision: "deny".into(), reason: "Not covered by plan".into() }).await.unwrap();
+    assert_eq!((denied.status, denied.denial_reason.as_deref()), (ClaimStatus::Denied, Some("Not covered by plan")));
+    field(insurance::post_remittance(&ctx.services, &c.owner, &denied_id, &remit("1")).await, "status");
+    assert_eq!(get(&ctx, &c.owner, &inv2).await.due.minor, 4_500);
+    // A denied claim frees the invoice for a corrected one.
+    insurance::create_claim(&ctx.services, &c.owner, &ClaimForm { invoice_id: inv2.id.to_string(), ..claim_form.clone() }).await.unwrap();
     totals_are_sums_of_lines(&ctx).await;
 }

@@ -14,7 +14,7 @@
 CREATE TABLE billing_counters (
     clinic_id    uuid NOT NULL REFERENCES clinics (id),
     id           uuid NOT NULL,
-    series       text NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt')),
+    series       text NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt', 'claim')),
     last_number  bigint NOT NULL CHECK (last_number >= 0),
     PRIMARY KEY (clinic_id, id),
     UNIQUE (clinic_id, series)
@@ -269,6 +269,59 @@ CREATE TABLE package_uses (
     FOREIGN KEY (clinic_id, used_by) REFERENCES memberships (clinic_id, id)
 );
 
+-- Insurance: a patient's coverage by a payer, and claims made from invoices.
+-- Diagnosis codes are health data: sealed with the clinic's data key
+-- (backend/src/envelope.rs), like documents.
+CREATE TABLE patient_coverages (
+    clinic_id        uuid NOT NULL REFERENCES clinics (id),
+    id               uuid NOT NULL,
+    patient_id       uuid NOT NULL,
+    payer_id         uuid NOT NULL,
+    member_id        text NOT NULL,
+    plan             text,
+    valid_from       date NOT NULL,
+    valid_to         date,
+    covered_percent  integer NOT NULL CHECK (covered_percent BETWEEN 0 AND 100),
+    created_at       timestamptz NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX patient_coverages_patient ON patient_coverages (clinic_id, patient_id);
+
+CREATE TABLE claims (
+    clinic_id             uuid NOT NULL REFERENCES clinics (id),
+    id                    uuid NOT NULL,
+    number                bigint NOT NULL,
+    invoice_id            uuid NOT NULL,
+    coverage_id           uuid NOT NULL,
+    payer_id              uuid NOT NULL,
+    status                text NOT NULL CHECK (status IN ('draft', 'submitted', 'accepted', 'denied', 'paid')),
+    diagnosis_sealed      bytea NOT NULL,
+    procedure_codes       text NOT NULL,
+    amount_minor          bigint NOT NULL CHECK (amount_minor > 0),
+    paid_minor            bigint NOT NULL DEFAULT 0,
+    denial_reason         text,
+    remittance_reference  text,
+    payment_id            uuid,
+    created_at            timestamptz NOT NULL,
+    submitted_at          timestamptz,
+    decided_at            timestamptz,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, number),
+    FOREIGN KEY (clinic_id, invoice_id) REFERENCES invoices (clinic_id, id),
+    FOREIGN KEY (clinic_id, coverage_id) REFERENCES patient_coverages (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    FOREIGN KEY (clinic_id, payment_id) REFERENCES payments (clinic_id, id),
+    CHECK (paid_minor BETWEEN 0 AND amount_minor),
+    CHECK ((status = 'denied') = (denial_reason IS NOT NULL)),
+    CHECK ((status = 'paid') = (payment_id IS NOT NULL))
+);
+-- One claim in progress per invoice.
+CREATE UNIQUE INDEX claims_one_open_per_invoice ON claims (clinic_id, invoice_id)
+    WHERE status IN ('draft', 'submitted', 'accepted');
+
 -- The data migration: a line for every existing invoice, a payment (and its
 -- allocation) for what was paid on it, and counters that continue after
 -- the numbers already used.
@@ -381,7 +434,7 @@ DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['billing_counters', 'fee_services', 'invoice_lines', 'payments', 'payment_allocations',
                              'refunds', 'payers', 'fee_service_prices', 'fee_packages', 'patient_packages',
-                             'package_uses']
+                             'package_uses', 'patient_coverages', 'claims']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);

@@ -5,7 +5,7 @@
 CREATE TABLE billing_counters (
     clinic_id    BLOB NOT NULL REFERENCES clinics (id),
     id           BLOB NOT NULL,
-    series       TEXT NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt')),
+    series       TEXT NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt', 'claim')),
     last_number  INTEGER NOT NULL CHECK (last_number >= 0),
     PRIMARY KEY (clinic_id, id),
     UNIQUE (clinic_id, series)
@@ -254,6 +254,59 @@ CREATE TABLE package_uses (
     FOREIGN KEY (clinic_id, appointment_id) REFERENCES appointments (clinic_id, id),
     FOREIGN KEY (clinic_id, used_by) REFERENCES memberships (clinic_id, id)
 );
+
+-- Insurance: a patient's coverage by a payer, and claims made from invoices.
+-- Diagnosis codes are health data: sealed with the clinic's data key
+-- (backend/src/envelope.rs), like documents.
+CREATE TABLE patient_coverages (
+    clinic_id        BLOB NOT NULL REFERENCES clinics (id),
+    id               BLOB NOT NULL,
+    patient_id       BLOB NOT NULL,
+    payer_id         BLOB NOT NULL,
+    member_id        TEXT NOT NULL,
+    plan             TEXT,
+    valid_from       TEXT NOT NULL,
+    valid_to         TEXT,
+    covered_percent  INTEGER NOT NULL CHECK (covered_percent BETWEEN 0 AND 100),
+    created_at       TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX patient_coverages_patient ON patient_coverages (clinic_id, patient_id);
+
+CREATE TABLE claims (
+    clinic_id             BLOB NOT NULL REFERENCES clinics (id),
+    id                    BLOB NOT NULL,
+    number                INTEGER NOT NULL,
+    invoice_id            BLOB NOT NULL,
+    coverage_id           BLOB NOT NULL,
+    payer_id              BLOB NOT NULL,
+    status                TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'accepted', 'denied', 'paid')),
+    diagnosis_sealed      BLOB NOT NULL,
+    procedure_codes       TEXT NOT NULL,
+    amount_minor          INTEGER NOT NULL CHECK (amount_minor > 0),
+    paid_minor            INTEGER NOT NULL DEFAULT 0,
+    denial_reason         TEXT,
+    remittance_reference  TEXT,
+    payment_id            BLOB,
+    created_at            TEXT NOT NULL,
+    submitted_at          TEXT,
+    decided_at            TEXT,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, number),
+    FOREIGN KEY (clinic_id, invoice_id) REFERENCES invoices (clinic_id, id),
+    FOREIGN KEY (clinic_id, coverage_id) REFERENCES patient_coverages (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    FOREIGN KEY (clinic_id, payment_id) REFERENCES payments (clinic_id, id),
+    CHECK (paid_minor BETWEEN 0 AND amount_minor),
+    CHECK ((status = 'denied') = (denial_reason IS NOT NULL)),
+    CHECK ((status = 'paid') = (payment_id IS NOT NULL))
+);
+-- One claim in progress per invoice.
+CREATE UNIQUE INDEX claims_one_open_per_invoice ON claims (clinic_id, invoice_id)
+    WHERE status IN ('draft', 'submitted', 'accepted');
 
 -- The data migration (see the PostgreSQL twin). Legacy ids are random, not
 -- UUIDv7: they only need to be unique.

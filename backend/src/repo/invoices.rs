@@ -19,6 +19,7 @@ pub enum Series {
     Invoice,
     CreditNote,
     Receipt,
+    Claim,
 }
 
 impl Series {
@@ -27,6 +28,7 @@ impl Series {
             Series::Invoice => "invoice",
             Series::CreditNote => "credit_note",
             Series::Receipt => "receipt",
+            Series::Claim => "claim",
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod fee_services;
 pub mod payments;
 pub mod payers;
 pub mod packages;
+pub mod insurance;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -4,6 +4,7 @@
 //! what these decide.
 
 pub mod forms;
+pub mod insurance;
 pub mod ledger;
 pub mod lines;
 pub mod money;
@@ -14,6 +15,7 @@ pub mod schedule;
 mod property;
 
 pub use forms::*;
+pub use insurance::{ClaimDecisionForm, ClaimForm, ClaimStatus, CoverageForm, RemittanceForm};
 pub use ledger::{AccountTotals, InvoiceStatus, PaymentMethod};
 pub use lines::{DocumentTotals, LineAmounts, LineInput, Quantity, TaxRate};
 pub use money::{Currency, Money, MoneyError};

@@ -13,6 +13,7 @@
 //! restricted → 403).
 
 pub mod fee_schedule;
+pub mod insurance;
 pub mod invoices;
 pub mod online;
 pub mod packages;
