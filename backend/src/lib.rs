@@ -17,6 +17,7 @@ pub mod error;
 pub mod icd10;
 pub mod mail;
 pub mod pdf;
+pub mod online_payments;
 pub mod repo;
 pub mod scope;
 pub mod services;
@@ -51,6 +52,9 @@ pub struct Services {
     pub sms: Option<SmsSender>,
     /// Live calendar updates (the SSE route subscribes).
     pub live: services::live::LiveHub,
+    /// The online payment provider; `None`: no online payments (checkout
+    /// refuses, webhooks are 400).
+    pub online_payments: Option<online_payments::OnlinePayments>,
 }
 
 impl Services {
@@ -65,7 +69,13 @@ impl Services {
             ip_throttle: Default::default(),
             sms: None,
             live: Default::default(),
+            online_payments: None,
         }
+    }
+
+    pub fn with_online_payments(mut self, online: Option<online_payments::OnlinePayments>) -> Self {
+        self.online_payments = online;
+        self
     }
 
     pub fn with_sms(mut self, sms: Option<SmsSender>) -> Self {

@@ -14,7 +14,7 @@
 CREATE TABLE billing_counters (
     clinic_id    uuid NOT NULL REFERENCES clinics (id),
     id           uuid NOT NULL,
-    series       text NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt')),
+    series       text NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt', 'claim')),
     last_number  bigint NOT NULL CHECK (last_number >= 0),
     PRIMARY KEY (clinic_id, id),
     UNIQUE (clinic_id, series)
@@ -40,6 +40,31 @@ CREATE TABLE fee_services (
 CREATE UNIQUE INDEX fee_services_one_per_type ON fee_services (clinic_id, appointment_type_id)
     WHERE appointment_type_id IS NOT NULL AND active;
 
+-- Payers (insurers, employers) and their own prices for some services.
+CREATE TABLE payers (
+    clinic_id   uuid NOT NULL REFERENCES clinics (id),
+    id          uuid NOT NULL,
+    name        text NOT NULL,
+    kind        text NOT NULL CHECK (kind IN ('insurer', 'employer', 'other')),
+    active      boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, name)
+);
+
+CREATE TABLE fee_service_prices (
+    clinic_id    uuid NOT NULL REFERENCES clinics (id),
+    id           uuid NOT NULL,
+    service_id   uuid NOT NULL,
+    payer_id     uuid NOT NULL,
+    price_minor  bigint NOT NULL CHECK (price_minor >= 0),
+    updated_at   timestamptz NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, service_id, payer_id),
+    FOREIGN KEY (clinic_id, service_id) REFERENCES fee_services (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id)
+);
+
 -- Existing invoices (the foundation's seed table) become issued invoices
 -- with one line each; their paid amounts become a payment each. FORCE is
 -- lifted for this data migration (see 20261124000001_scheduling.sql).
@@ -55,6 +80,7 @@ ALTER TABLE invoices
     ADD COLUMN credited_minor  bigint NOT NULL DEFAULT 0,
     ADD COLUMN credit_of       uuid,
     ADD COLUMN appointment_id  uuid,
+    ADD COLUMN payer_id        uuid,
     ADD COLUMN due_on          date,
     ADD COLUMN note            text,
     ADD COLUMN reason          text,
@@ -97,6 +123,7 @@ ALTER TABLE invoices
     ADD CONSTRAINT invoices_number_unique UNIQUE (clinic_id, kind, number),
     ADD CONSTRAINT invoices_credit_of_fk FOREIGN KEY (clinic_id, credit_of) REFERENCES invoices (clinic_id, id),
     ADD CONSTRAINT invoices_appointment_fk FOREIGN KEY (clinic_id, appointment_id) REFERENCES appointments (clinic_id, id),
+    ADD CONSTRAINT invoices_payer_fk FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
     ADD CONSTRAINT invoices_issued_by_fk FOREIGN KEY (clinic_id, issued_by) REFERENCES memberships (clinic_id, id),
     ADD CONSTRAINT invoices_voided_by_fk FOREIGN KEY (clinic_id, voided_by) REFERENCES memberships (clinic_id, id),
     ADD CONSTRAINT invoices_created_by_fk FOREIGN KEY (clinic_id, created_by) REFERENCES memberships (clinic_id, id);
@@ -191,6 +218,110 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_payment ON refunds (clinic_id, payment_id);
 CREATE INDEX refunds_at ON refunds (clinic_id, refunded_at);
 
+-- Packages: so many visits of one service, prepaid. A patient's package
+-- is sold on an invoice and used up one appointment at a time; the check
+-- keeps the count within what was sold, whatever the concurrency.
+CREATE TABLE fee_packages (
+    clinic_id    uuid NOT NULL REFERENCES clinics (id),
+    id           uuid NOT NULL,
+    name         text NOT NULL,
+    service_id   uuid NOT NULL,
+    sessions     integer NOT NULL CHECK (sessions BETWEEN 1 AND 200),
+    price_minor  bigint NOT NULL CHECK (price_minor >= 0),
+    tax_rate_bp  integer NOT NULL CHECK (tax_rate_bp BETWEEN 0 AND 10000),
+    active       boolean NOT NULL DEFAULT true,
+    created_at   timestamptz NOT NULL,
+    updated_at   timestamptz NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, name),
+    FOREIGN KEY (clinic_id, service_id) REFERENCES fee_services (clinic_id, id)
+);
+
+CREATE TABLE patient_packages (
+    clinic_id       uuid NOT NULL REFERENCES clinics (id),
+    id              uuid NOT NULL,
+    package_id      uuid NOT NULL,
+    patient_id      uuid NOT NULL,
+    invoice_id      uuid NOT NULL,
+    sessions_total  integer NOT NULL CHECK (sessions_total > 0),
+    sessions_used   integer NOT NULL DEFAULT 0,
+    created_at      timestamptz NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, invoice_id),
+    FOREIGN KEY (clinic_id, package_id) REFERENCES fee_packages (clinic_id, id),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
+    FOREIGN KEY (clinic_id, invoice_id) REFERENCES invoices (clinic_id, id),
+    CHECK (sessions_used BETWEEN 0 AND sessions_total)
+);
+CREATE INDEX patient_packages_patient ON patient_packages (clinic_id, patient_id);
+
+CREATE TABLE package_uses (
+    clinic_id           uuid NOT NULL REFERENCES clinics (id),
+    id                  uuid NOT NULL,
+    patient_package_id  uuid NOT NULL,
+    appointment_id      uuid NOT NULL,
+    used_at             timestamptz NOT NULL,
+    used_by             uuid,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, appointment_id),
+    FOREIGN KEY (clinic_id, patient_package_id) REFERENCES patient_packages (clinic_id, id),
+    FOREIGN KEY (clinic_id, appointment_id) REFERENCES appointments (clinic_id, id),
+    FOREIGN KEY (clinic_id, used_by) REFERENCES memberships (clinic_id, id)
+);
+
+-- Insurance: a patient's coverage by a payer, and claims made from invoices.
+-- Diagnosis codes are health data: sealed with the clinic's data key
+-- (backend/src/envelope.rs), like documents.
+CREATE TABLE patient_coverages (
+    clinic_id        uuid NOT NULL REFERENCES clinics (id),
+    id               uuid NOT NULL,
+    patient_id       uuid NOT NULL,
+    payer_id         uuid NOT NULL,
+    member_id        text NOT NULL,
+    plan             text,
+    valid_from       date NOT NULL,
+    valid_to         date,
+    covered_percent  integer NOT NULL CHECK (covered_percent BETWEEN 0 AND 100),
+    created_at       timestamptz NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX patient_coverages_patient ON patient_coverages (clinic_id, patient_id);
+
+CREATE TABLE claims (
+    clinic_id             uuid NOT NULL REFERENCES clinics (id),
+    id                    uuid NOT NULL,
+    number                bigint NOT NULL,
+    invoice_id            uuid NOT NULL,
+    coverage_id           uuid NOT NULL,
+    payer_id              uuid NOT NULL,
+    status                text NOT NULL CHECK (status IN ('draft', 'submitted', 'accepted', 'denied', 'paid')),
+    diagnosis_sealed      bytea NOT NULL,
+    procedure_codes       text NOT NULL,
+    amount_minor          bigint NOT NULL CHECK (amount_minor > 0),
+    paid_minor            bigint NOT NULL DEFAULT 0,
+    denial_reason         text,
+    remittance_reference  text,
+    payment_id            uuid,
+    created_at            timestamptz NOT NULL,
+    submitted_at          timestamptz,
+    decided_at            timestamptz,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, number),
+    FOREIGN KEY (clinic_id, invoice_id) REFERENCES invoices (clinic_id, id),
+    FOREIGN KEY (clinic_id, coverage_id) REFERENCES patient_coverages (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    FOREIGN KEY (clinic_id, payment_id) REFERENCES payments (clinic_id, id),
+    CHECK (paid_minor BETWEEN 0 AND amount_minor),
+    CHECK ((status = 'denied') = (denial_reason IS NOT NULL)),
+    CHECK ((status = 'paid') = (payment_id IS NOT NULL))
+);
+-- One claim in progress per invoice.
+CREATE UNIQUE INDEX claims_one_open_per_invoice ON claims (clinic_id, invoice_id)
+    WHERE status IN ('draft', 'submitted', 'accepted');
+
 -- The data migration: a line for every existing invoice, a payment (and its
 -- allocation) for what was paid on it, and counters that continue after
 -- the numbers already used.
@@ -231,11 +362,11 @@ BEGIN
         OR OLD.status = 'void'
         OR (NEW.clinic_id, NEW.id, NEW.kind, NEW.patient_id, NEW.number, NEW.currency, NEW.subtotal_minor,
             NEW.tax_minor, NEW.total_minor, NEW.issued_at, NEW.issued_by, NEW.due_on, NEW.credit_of,
-            NEW.appointment_id, NEW.note, NEW.reason, NEW.created_at, NEW.created_by)
+            NEW.appointment_id, NEW.payer_id, NEW.note, NEW.reason, NEW.created_at, NEW.created_by)
            IS DISTINCT FROM
            (OLD.clinic_id, OLD.id, OLD.kind, OLD.patient_id, OLD.number, OLD.currency, OLD.subtotal_minor,
             OLD.tax_minor, OLD.total_minor, OLD.issued_at, OLD.issued_by, OLD.due_on, OLD.credit_of,
-            OLD.appointment_id, OLD.note, OLD.reason, OLD.created_at, OLD.created_by)) THEN
+            OLD.appointment_id, OLD.payer_id, OLD.note, OLD.reason, OLD.created_at, OLD.created_by)) THEN
         RAISE EXCEPTION 'invoice % is issued: its amounts, lines and number are final (issue a credit note or void it)', OLD.id;
     END IF;
     RETURN NEW;
@@ -302,7 +433,8 @@ DO $$
 DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['billing_counters', 'fee_services', 'invoice_lines', 'payments', 'payment_allocations',
-                             'refunds']
+                             'refunds', 'payers', 'fee_service_prices', 'fee_packages', 'patient_packages',
+                             'package_uses', 'patient_coverages', 'claims']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);

@@ -5,7 +5,7 @@
 CREATE TABLE billing_counters (
     clinic_id    BLOB NOT NULL REFERENCES clinics (id),
     id           BLOB NOT NULL,
-    series       TEXT NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt')),
+    series       TEXT NOT NULL CHECK (series IN ('invoice', 'credit_note', 'receipt', 'claim')),
     last_number  INTEGER NOT NULL CHECK (last_number >= 0),
     PRIMARY KEY (clinic_id, id),
     UNIQUE (clinic_id, series)
@@ -29,6 +29,31 @@ CREATE TABLE fee_services (
 CREATE UNIQUE INDEX fee_services_one_per_type ON fee_services (clinic_id, appointment_type_id)
     WHERE appointment_type_id IS NOT NULL AND active;
 
+-- Payers (insurers, employers) and their own prices for some services.
+CREATE TABLE payers (
+    clinic_id   BLOB NOT NULL REFERENCES clinics (id),
+    id          BLOB NOT NULL,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('insurer', 'employer', 'other')),
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, name)
+);
+
+CREATE TABLE fee_service_prices (
+    clinic_id    BLOB NOT NULL REFERENCES clinics (id),
+    id           BLOB NOT NULL,
+    service_id   BLOB NOT NULL,
+    payer_id     BLOB NOT NULL,
+    price_minor  INTEGER NOT NULL CHECK (price_minor >= 0),
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, service_id, payer_id),
+    FOREIGN KEY (clinic_id, service_id) REFERENCES fee_services (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id)
+);
+
 CREATE TABLE invoices_new (
     clinic_id       BLOB NOT NULL REFERENCES clinics (id),
     id              BLOB NOT NULL,
@@ -44,6 +69,7 @@ CREATE TABLE invoices_new (
     status          TEXT NOT NULL CHECK (status IN ('draft', 'issued', 'partially_paid', 'paid', 'credited', 'void')),
     credit_of       BLOB,
     appointment_id  BLOB,
+    payer_id        BLOB,
     due_on          TEXT,
     note            TEXT,
     reason          TEXT,
@@ -60,6 +86,7 @@ CREATE TABLE invoices_new (
     FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
     FOREIGN KEY (clinic_id, credit_of) REFERENCES invoices_new (clinic_id, id),
     FOREIGN KEY (clinic_id, appointment_id) REFERENCES appointments (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
     FOREIGN KEY (clinic_id, issued_by) REFERENCES memberships (clinic_id, id),
     FOREIGN KEY (clinic_id, voided_by) REFERENCES memberships (clinic_id, id),
     FOREIGN KEY (clinic_id, created_by) REFERENCES memberships (clinic_id, id),
@@ -177,6 +204,110 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_payment ON refunds (clinic_id, payment_id);
 CREATE INDEX refunds_at ON refunds (clinic_id, refunded_at);
 
+-- Packages: so many visits of one service, prepaid. A patient's package
+-- is sold on an invoice and used up one appointment at a time; the check
+-- keeps the count within what was sold, whatever the concurrency.
+CREATE TABLE fee_packages (
+    clinic_id    BLOB NOT NULL REFERENCES clinics (id),
+    id           BLOB NOT NULL,
+    name         TEXT NOT NULL,
+    service_id   BLOB NOT NULL,
+    sessions     INTEGER NOT NULL CHECK (sessions BETWEEN 1 AND 200),
+    price_minor  INTEGER NOT NULL CHECK (price_minor >= 0),
+    tax_rate_bp  INTEGER NOT NULL CHECK (tax_rate_bp BETWEEN 0 AND 10000),
+    active       INTEGER NOT NULL DEFAULT 1,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, name),
+    FOREIGN KEY (clinic_id, service_id) REFERENCES fee_services (clinic_id, id)
+);
+
+CREATE TABLE patient_packages (
+    clinic_id       BLOB NOT NULL REFERENCES clinics (id),
+    id              BLOB NOT NULL,
+    package_id      BLOB NOT NULL,
+    patient_id      BLOB NOT NULL,
+    invoice_id      BLOB NOT NULL,
+    sessions_total  INTEGER NOT NULL CHECK (sessions_total > 0),
+    sessions_used   INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, invoice_id),
+    FOREIGN KEY (clinic_id, package_id) REFERENCES fee_packages (clinic_id, id),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
+    FOREIGN KEY (clinic_id, invoice_id) REFERENCES invoices (clinic_id, id),
+    CHECK (sessions_used BETWEEN 0 AND sessions_total)
+);
+CREATE INDEX patient_packages_patient ON patient_packages (clinic_id, patient_id);
+
+CREATE TABLE package_uses (
+    clinic_id           BLOB NOT NULL REFERENCES clinics (id),
+    id                  BLOB NOT NULL,
+    patient_package_id  BLOB NOT NULL,
+    appointment_id      BLOB NOT NULL,
+    used_at             TEXT NOT NULL,
+    used_by             BLOB,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, appointment_id),
+    FOREIGN KEY (clinic_id, patient_package_id) REFERENCES patient_packages (clinic_id, id),
+    FOREIGN KEY (clinic_id, appointment_id) REFERENCES appointments (clinic_id, id),
+    FOREIGN KEY (clinic_id, used_by) REFERENCES memberships (clinic_id, id)
+);
+
+-- Insurance: a patient's coverage by a payer, and claims made from invoices.
+-- Diagnosis codes are health data: sealed with the clinic's data key
+-- (backend/src/envelope.rs), like documents.
+CREATE TABLE patient_coverages (
+    clinic_id        BLOB NOT NULL REFERENCES clinics (id),
+    id               BLOB NOT NULL,
+    patient_id       BLOB NOT NULL,
+    payer_id         BLOB NOT NULL,
+    member_id        TEXT NOT NULL,
+    plan             TEXT,
+    valid_from       TEXT NOT NULL,
+    valid_to         TEXT,
+    covered_percent  INTEGER NOT NULL CHECK (covered_percent BETWEEN 0 AND 100),
+    created_at       TEXT NOT NULL,
+    PRIMARY KEY (clinic_id, id),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    CHECK (valid_to IS NULL OR valid_to >= valid_from)
+);
+CREATE INDEX patient_coverages_patient ON patient_coverages (clinic_id, patient_id);
+
+CREATE TABLE claims (
+    clinic_id             BLOB NOT NULL REFERENCES clinics (id),
+    id                    BLOB NOT NULL,
+    number                INTEGER NOT NULL,
+    invoice_id            BLOB NOT NULL,
+    coverage_id           BLOB NOT NULL,
+    payer_id              BLOB NOT NULL,
+    status                TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'accepted', 'denied', 'paid')),
+    diagnosis_sealed      BLOB NOT NULL,
+    procedure_codes       TEXT NOT NULL,
+    amount_minor          INTEGER NOT NULL CHECK (amount_minor > 0),
+    paid_minor            INTEGER NOT NULL DEFAULT 0,
+    denial_reason         TEXT,
+    remittance_reference  TEXT,
+    payment_id            BLOB,
+    created_at            TEXT NOT NULL,
+    submitted_at          TEXT,
+    decided_at            TEXT,
+    PRIMARY KEY (clinic_id, id),
+    UNIQUE (clinic_id, number),
+    FOREIGN KEY (clinic_id, invoice_id) REFERENCES invoices (clinic_id, id),
+    FOREIGN KEY (clinic_id, coverage_id) REFERENCES patient_coverages (clinic_id, id),
+    FOREIGN KEY (clinic_id, payer_id) REFERENCES payers (clinic_id, id),
+    FOREIGN KEY (clinic_id, payment_id) REFERENCES payments (clinic_id, id),
+    CHECK (paid_minor BETWEEN 0 AND amount_minor),
+    CHECK ((status = 'denied') = (denial_reason IS NOT NULL)),
+    CHECK ((status = 'paid') = (payment_id IS NOT NULL))
+);
+-- One claim in progress per invoice.
+CREATE UNIQUE INDEX claims_one_open_per_invoice ON claims (clinic_id, invoice_id)
+    WHERE status IN ('draft', 'submitted', 'accepted');
+
 -- The data migration (see the PostgreSQL twin). Legacy ids are random, not
 -- UUIDv7: they only need to be unique.
 INSERT INTO invoice_lines (clinic_id, id, invoice_id, position, service_id, code, description, quantity_milli,
@@ -213,7 +344,7 @@ WHEN OLD.status <> 'draft' AND (
     OR NEW.subtotal_minor IS NOT OLD.subtotal_minor OR NEW.tax_minor IS NOT OLD.tax_minor
     OR NEW.total_minor IS NOT OLD.total_minor OR NEW.issued_at IS NOT OLD.issued_at
     OR NEW.issued_by IS NOT OLD.issued_by OR NEW.due_on IS NOT OLD.due_on OR NEW.credit_of IS NOT OLD.credit_of
-    OR NEW.appointment_id IS NOT OLD.appointment_id OR NEW.note IS NOT OLD.note OR NEW.reason IS NOT OLD.reason
+    OR NEW.appointment_id IS NOT OLD.appointment_id OR NEW.payer_id IS NOT OLD.payer_id OR NEW.note IS NOT OLD.note OR NEW.reason IS NOT OLD.reason
     OR NEW.created_at IS NOT OLD.created_at OR NEW.created_by IS NOT OLD.created_by)
 BEGIN
     SELECT RAISE(ABORT, 'invoice is issued: its amounts, lines and number are final (issue a credit note or void it)');

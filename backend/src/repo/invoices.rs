@@ -7,7 +7,7 @@
 use crate::{db::Tx, error::ServiceError, on_tx, scope::ClinicScope, time::DbTime};
 use ambula_domain::{
     billing::{DocumentTotals, InvoiceStatus, LineSpec},
-    AppointmentId, InvoiceId, MembershipId, PatientId,
+    AppointmentId, InvoiceId, MembershipId, PatientId, PayerId,
 };
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -19,6 +19,7 @@ pub enum Series {
     Invoice,
     CreditNote,
     Receipt,
+    Claim,
 }
 
 impl Series {
@@ -27,6 +28,7 @@ impl Series {
             Series::Invoice => "invoice",
             Series::CreditNote => "credit_note",
             Series::Receipt => "receipt",
+            Series::Claim => "claim",
         }
     }
 }
@@ -72,6 +74,7 @@ pub struct InvoiceRow {
     pub status: String,
     pub credit_of: Option<Uuid>,
     pub appointment_id: Option<Uuid>,
+    pub payer_id: Option<Uuid>,
     pub due_on: Option<NaiveDate>,
     pub note: Option<String>,
     pub reason: Option<String>,
@@ -103,7 +106,7 @@ impl InvoiceRow {
 }
 
 const COLUMNS: &str = "id, kind, patient_id, number, currency, subtotal_minor, tax_minor, total_minor, paid_minor, \
-                       credited_minor, status, credit_of, appointment_id, due_on, note, reason, issued_at, void_reason, \
+                       credited_minor, status, credit_of, appointment_id, payer_id, due_on, note, reason, issued_at, void_reason, \
                        voided_at, created_at";
 
 pub struct NewDocument<'a> {
@@ -111,6 +114,7 @@ pub struct NewDocument<'a> {
     pub patient_id: PatientId,
     pub currency: &'a str,
     pub appointment_id: Option<AppointmentId>,
+    pub payer_id: Option<PayerId>,
     pub due_on: Option<NaiveDate>,
     pub note: Option<&'a str>,
     pub reason: Option<&'a str>,
@@ -125,8 +129,8 @@ pub async fn insert_draft(tx: &mut Tx, scope: &ClinicScope, doc: NewDocument<'_>
     let result = on_tx!(tx, c => sqlx::query(
         "INSERT INTO invoices (clinic_id, id, kind, patient_id, number, currency, subtotal_minor, tax_minor, total_minor,
                                paid_minor, credited_minor, status, credit_of, appointment_id, due_on, note, reason,
-                               created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, NULL, $5, 0, 0, 0, 0, 0, 'draft', $6, $7, $8, $9, $10, $11, $12, $12)",
+                               created_by, created_at, updated_at, payer_id)
+         VALUES ($1, $2, $3, $4, NULL, $5, 0, 0, 0, 0, 0, 'draft', $6, $7, $8, $9, $10, $11, $12, $12, $13)",
     )
     .bind(scope.clinic_id().as_uuid())
     .bind(id.as_uuid())
@@ -140,6 +144,7 @@ pub async fn insert_draft(tx: &mut Tx, scope: &ClinicScope, doc: NewDocument<'_>
     .bind(doc.reason)
     .bind(doc.created_by.map(|m| m.as_uuid()))
     .bind(now)
+    .bind(doc.payer_id.map(|p| p.as_uuid()))
     .execute(c)
     .await.map(|r| r.rows_affected()));
     super::unique_as_field(result, "appointment_id", "This appointment already has an invoice.")?;
@@ -474,4 +479,16 @@ pub async fn outstanding_minor(tx: &mut Tx, scope: &ClinicScope) -> Result<i64, 
     .fetch_one(c)
     .await)?;
     Ok(n.unwrap_or(0))
+}
+
+/// Whether an appointment has a live (not void) invoice.
+pub async fn appointment_invoiced(tx: &mut Tx, scope: &ClinicScope, appointment: AppointmentId) -> Result<bool, ServiceError> {
+    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as(
+        "SELECT COUNT(*) FROM invoices WHERE clinic_id = $1 AND appointment_id = $2 AND kind = 'invoice' AND status <> 'void'",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(appointment.as_uuid())
+    .fetch_one(c)
+    .await)?;
+    Ok(n > 0)
 }

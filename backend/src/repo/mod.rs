@@ -36,6 +36,9 @@ pub mod vitals;
 pub mod lab_results;
 pub mod fee_services;
 pub mod payments;
+pub mod payers;
+pub mod packages;
+pub mod insurance;
 
 use crate::error::ServiceError;
 use ambula_domain::Role;

@@ -10,7 +10,7 @@ use super::{
 use crate::{
     accounts::ticked,
     errors::{has_forbidden_chars, FieldErrors, ParseError},
-    AppointmentTypeId, FeeServiceId, InvoiceId, PatientId,
+    AppointmentTypeId, FeeServiceId, InvoiceId, PatientId, PayerId,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -246,10 +246,19 @@ pub fn parse_lines(
     forms.iter().enumerate().filter_map(|(i, f)| f.parse_into(i, currency, service, errors)).collect()
 }
 
+/// The payer an invoice form names, parsed on its own: the server needs it
+/// to look up the payer's prices before the lines are parsed.
+pub fn form_payer(raw: &str) -> Result<Option<PayerId>, FieldErrors> {
+    optional_id(raw, "Choose a payer from the list.").map_err(|e| FieldErrors::single("payer_id", e.0))
+}
+
 /// A draft invoice typed by hand.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InvoiceForm {
     pub patient_id: String,
+    /// Billed under this payer's prices (empty: the schedule's).
+    #[serde(default)]
+    pub payer_id: String,
     /// YYYY-MM-DD; empty: 30 days after the invoice is issued.
     #[serde(default)]
     pub due_on: String,
@@ -262,6 +271,7 @@ pub struct InvoiceForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceDraft {
     pub patient_id: PatientId,
+    pub payer_id: Option<PayerId>,
     pub due_on: Option<NaiveDate>,
     pub note: Option<String>,
     pub lines: Vec<LineSpec>,
@@ -296,6 +306,7 @@ impl InvoiceForm {
     ) -> Result<InvoiceDraft, FieldErrors> {
         let mut errors = FieldErrors::new();
         let patient = errors.check("patient_id", parse_id(&self.patient_id, "Choose a patient."));
+        let payer = errors.check("payer_id", optional_id(&self.payer_id, "Choose a payer from the list."));
         let due_on = errors.check("due_on", parse_due_on(&self.due_on, today));
         let note = errors.check("note", text(&self.note, MAX_NOTE, "the note", false, true));
         let lines = parse_lines(&self.lines, currency, service, &mut errors);
@@ -307,7 +318,7 @@ impl InvoiceForm {
         let Some(patient_id) = patient else {
             return Err(errors);
         };
-        errors.into_result(|| InvoiceDraft { patient_id, due_on: due_on.flatten(), note: note.flatten(), lines })
+        errors.into_result(|| InvoiceDraft { patient_id, payer_id: payer.flatten(), due_on: due_on.flatten(), note: note.flatten(), lines })
     }
 }
 

@@ -4,7 +4,7 @@
 //! An issued invoice is never edited or deleted: a credit note corrects it,
 //! or it is voided while nothing has been paid or credited on it.
 
-use super::{actor, defaults_from, document_label, load_invoice, move_money, or_denied, require, stored_currency, ClinicBilling};
+use super::{actor, defaults_from, document_label, load_invoice, move_money, or_denied, payer_prices, require, stored_currency, ClinicBilling};
 use crate::{
     audit::{self, Entry},
     db::Tx,
@@ -73,6 +73,8 @@ pub struct InvoiceView {
     pub due_on: Option<NaiveDate>,
     pub issued_at: Option<DbTime>,
     pub appointment_id: Option<AppointmentId>,
+    /// Billed under this payer's prices.
+    pub payer_id: Option<ambula_domain::PayerId>,
     pub note: Option<String>,
     /// Why (credit notes).
     pub reason: Option<String>,
@@ -159,6 +161,7 @@ pub(crate) async fn view(tx: &mut Tx, ctx: &AuthContext, row: InvoiceRow, patien
         due_on: row.due_on,
         issued_at: row.issued_at,
         appointment_id: row.appointment_id.map(AppointmentId::from_uuid),
+        payer_id: row.payer_id.map(ambula_domain::PayerId::from_uuid),
         note: row.note,
         reason: row.reason,
         void_reason: row.void_reason,
@@ -189,13 +192,15 @@ pub async fn create(services: &Services, ctx: &AuthContext, form: &InvoiceForm) 
     let mut tx = services.db.write_in(&ctx.scope).await?;
     let billing = ClinicBilling::load(&mut tx, ctx).await?;
     let fees = repo::fee_services::list(&mut tx, &ctx.scope).await?;
-    let draft = form.parse(billing.currency, billing.today(now), &defaults_from(&fees, billing.currency))?;
+    let (payer, prices) = payer_prices(&mut tx, ctx, &form.payer_id).await?;
+    let draft = form.parse(billing.currency, billing.today(now), &defaults_from(&fees, billing.currency, &prices))?;
     let (patient, _) = or_denied!(tx, crate::services::patients::load_for(&mut tx, ctx, &draft.patient_id.to_string(), "invoice.create", now).await?);
     let doc = NewDocument {
         credit_of: None,
         patient_id: draft.patient_id,
         currency: billing.currency.code(),
         appointment_id: None,
+        payer_id: payer,
         due_on: draft.due_on,
         note: draft.note.as_deref(),
         reason: None,
@@ -231,6 +236,9 @@ pub async fn create_from_appointment(services: &Services, ctx: &AuthContext, app
     if appointment.status == "cancelled" {
         return Err(ServiceError::field("appointment_id", "This appointment was cancelled; there is nothing to invoice."));
     }
+    if repo::packages::used_for(&mut tx, &ctx.scope, AppointmentId::from_uuid(appointment.id)).await? {
+        return Err(ServiceError::field("appointment_id", "This visit was covered by the patient's package."));
+    }
     let type_id = ambula_domain::AppointmentTypeId::from_uuid(appointment.type_id);
     let fee = repo::fee_services::for_appointment_type(&mut tx, &ctx.scope, type_id).await?;
     let line = match fee {
@@ -254,12 +262,13 @@ pub async fn create_from_appointment(services: &Services, ctx: &AuthContext, app
     };
     let fees = repo::fee_services::list(&mut tx, &ctx.scope).await?;
     let form = InvoiceForm { patient_id: patient.id.to_string(), lines: vec![line], ..Default::default() };
-    let draft = form.parse(billing.currency, billing.today(now), &defaults_from(&fees, billing.currency))?;
+    let draft = form.parse(billing.currency, billing.today(now), &defaults_from(&fees, billing.currency, &[]))?;
     let doc = NewDocument {
         credit_of: None,
         patient_id: draft.patient_id,
         currency: billing.currency.code(),
         appointment_id: Some(AppointmentId::from_uuid(appointment.id)),
+        payer_id: None,
         due_on: None,
         note: None,
         reason: None,
@@ -295,7 +304,11 @@ pub async fn update_draft(services: &Services, ctx: &AuthContext, id: &str, form
     only_drafts(&row)?;
     let billing = ClinicBilling::load(&mut tx, ctx).await?;
     let fees = repo::fee_services::list(&mut tx, &ctx.scope).await?;
-    let draft = form.parse(billing.currency, billing.today(now), &defaults_from(&fees, billing.currency))?;
+    let (payer, prices) = payer_prices(&mut tx, ctx, &form.payer_id).await?;
+    let draft = form.parse(billing.currency, billing.today(now), &defaults_from(&fees, billing.currency, &prices))?;
+    if payer.map(|p| p.as_uuid()) != row.payer_id {
+        return Err(ServiceError::field("payer_id", "A draft's payer cannot change: delete it and start again."));
+    }
     if draft.patient_id.as_uuid() != row.patient_id {
         return Err(ServiceError::field("patient_id", "A draft's patient cannot change: delete it and start again."));
     }
@@ -438,7 +451,11 @@ pub async fn credit_note(services: &Services, ctx: &AuthContext, id: &str, form:
     let (row, patient) = or_denied!(tx, load_invoice(&mut tx, ctx, id, "invoice.credit", now).await?);
     let currency = stored_currency(&row.currency)?;
     let fees = repo::fee_services::list(&mut tx, &ctx.scope).await?;
-    let (reason, scope) = form.parse(currency, &defaults_from(&fees, currency))?;
+    let prices = match row.payer_id {
+        Some(p) => repo::payers::prices(&mut tx, &ctx.scope, ambula_domain::PayerId::from_uuid(p)).await?,
+        None => Vec::new(),
+    };
+    let (reason, scope) = form.parse(currency, &defaults_from(&fees, currency, &prices))?;
     if row.is_credit_note() || !row.status()?.is_open_document() {
         let message = match row.status()? {
             InvoiceStatus::Draft => "A draft is changed, not credited.",
@@ -473,6 +490,7 @@ pub async fn credit_note(services: &Services, ctx: &AuthContext, id: &str, form:
         patient_id: PatientId::from_uuid(row.patient_id),
         currency: currency.code(),
         appointment_id: None,
+        payer_id: row.payer_id.map(ambula_domain::PayerId::from_uuid),
         due_on: None,
         note: None,
         reason: Some(&reason),

@@ -13,7 +13,11 @@
 //! restricted → 403).
 
 pub mod fee_schedule;
+pub mod insurance;
 pub mod invoices;
+pub mod online;
+pub mod packages;
+pub mod payers;
 pub mod payments;
 pub mod reports;
 pub(crate) mod seed;
@@ -112,15 +116,39 @@ pub(crate) fn actor(ctx: &AuthContext) -> Actor {
     Actor::from(ctx)
 }
 
-/// The active services of the fee schedule as line defaults.
-pub(crate) fn defaults_from(rows: &[FeeServiceRow], currency: Currency) -> impl Fn(FeeServiceId) -> Option<LineDefaults> + '_ {
+/// The active services of the fee schedule as line defaults, at a payer's
+/// own price where it has one (`overrides`: service id, price).
+pub(crate) fn defaults_from<'a>(
+    rows: &'a [FeeServiceRow],
+    currency: Currency,
+    overrides: &'a [(Uuid, i64)],
+) -> impl Fn(FeeServiceId) -> Option<LineDefaults> + 'a {
     move |id| {
         rows.iter().find(|r| r.id == id.as_uuid() && r.active).map(|r| LineDefaults {
             code: r.code.clone(),
             description: r.description.clone(),
-            unit_price: Money::new(r.price_minor, currency),
+            unit_price: Money::new(
+                overrides.iter().find(|(s, _)| *s == r.id).map(|(_, p)| *p).unwrap_or(r.price_minor),
+                currency,
+            ),
             tax_rate: TaxRate::from_basis_points(r.tax_rate_bp.into()).unwrap_or_default(),
         })
+    }
+}
+
+/// The payer an invoice form names (checked to be this clinic's) and its
+/// prices.
+pub(crate) async fn payer_prices(
+    tx: &mut Tx,
+    ctx: &AuthContext,
+    raw: &str,
+) -> Result<(Option<ambula_domain::PayerId>, Vec<(Uuid, i64)>), ServiceError> {
+    let Some(payer) = ambula_domain::billing::forms::form_payer(raw)? else {
+        return Ok((None, Vec::new()));
+    };
+    match repo::payers::get(tx, &ctx.scope, payer).await? {
+        Some(row) if row.active => Ok((Some(payer), repo::payers::prices(tx, &ctx.scope, payer).await?)),
+        _ => Err(ServiceError::field("payer_id", "Choose a payer from the list.")),
     }
 }
 

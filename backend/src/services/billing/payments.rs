@@ -81,12 +81,14 @@ fn name_of(patient: &repo::patients::PatientRow) -> String {
 /// Records a payment inside the caller's transaction: checks each chosen
 /// invoice (this patient's, issued, not void, same currency, no more than
 /// is due), numbers the receipt, and allocates — the chosen invoices, or
-/// with none chosen the patient's open invoices oldest due first. The rest
-/// is the patient's credit. Used by the desk and the online adapter.
+/// with none chosen and `auto` the patient's open invoices oldest due
+/// first. The rest is the patient's credit. Used by the desk, the online
+/// adapter and the demo seed.
 pub(crate) async fn record_in(
     tx: &mut Tx,
     scope: &crate::ClinicScope,
     command: &PaymentCommand,
+    auto: bool,
     received_by: Option<MembershipId>,
     provider_event_id: Option<&str>,
     now: DbTime,
@@ -133,7 +135,7 @@ pub(crate) async fn record_in(
             left -= take;
         }
     }
-    if command.allocations.is_empty() {
+    if command.allocations.is_empty() && auto {
         let open = repo::invoices::open_for_patient(tx, scope, command.patient_id).await?;
         let open: Vec<(uuid::Uuid, i64)> =
             open.iter().filter(|r| r.currency == currency.code()).map(|r| (r.id, r.due_minor())).collect();
@@ -168,7 +170,7 @@ pub async fn record(services: &Services, ctx: &AuthContext, form: &PaymentForm) 
     let billing = ClinicBilling::load(&mut tx, ctx).await?;
     let command = form.parse(billing.currency)?;
     let (patient, _) = or_denied!(tx, crate::services::patients::load_for(&mut tx, ctx, &command.patient_id.to_string(), "payment.create", now).await?);
-    let payment = match record_in(&mut tx, &ctx.scope, &command, Some(ctx.membership_id), None, now).await {
+    let payment = match record_in(&mut tx, &ctx.scope, &command, true, Some(ctx.membership_id), None, now).await {
         Err(ServiceError::NotFound) => {
             // An invoice id of another clinic (or none): audited, 404.
             drop(tx);

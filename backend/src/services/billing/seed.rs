@@ -42,6 +42,7 @@ pub(crate) async fn seed_invoice(
         patient_id: patient,
         currency: billing.currency.code(),
         appointment_id: None,
+        payer_id: None,
         due_on: None,
         note: None,
         reason: None,
@@ -66,7 +67,7 @@ pub(crate) async fn seed_invoice(
             reference: None,
             allocations: vec![(id, Some(billing.money(paid_minor)))],
         };
-        record_in(tx, scope, &command, None, None, issued_at).await?;
+        record_in(tx, scope, &command, false, None, None, issued_at).await?;
     }
     Ok(())
 }
