@@ -70,6 +70,11 @@ CREATE INDEX patients_phone_rev ON patients (clinic_id, phone_rev);
 CREATE INDEX patients_email_key ON patients (clinic_id, email_key);
 CREATE INDEX patients_national_id ON patients (clinic_id, national_id_key);
 CREATE INDEX patients_insurance_id ON patients (clinic_id, insurance_id_key);
+-- The list without a query, in each of its orders, read in index order up
+-- to its LIMIT (active records are the usual view).
+CREATE INDEX patients_list_name ON patients (clinic_id, active, family_name, given_name, id);
+CREATE INDEX patients_list_birth ON patients (clinic_id, active, date_of_birth, family_name, id);
+CREATE INDEX patients_list_newest ON patients (clinic_id, active, created_at);
 
 -- The MRN counter: one row per clinic (the clinic's own), incremented in
 -- the registering transaction, so numbers survive deletes and merges and

@@ -53,8 +53,10 @@ const LIST_COLUMNS: &str =
 /// SQL for a status filter: from an allow-list, never from a request.
 fn status_sql(status: StatusFilter) -> &'static str {
     match status {
-        StatusFilter::Active => " AND active",
-        StatusFilter::Inactive => " AND NOT active",
+        // An equality (not a bare boolean) so that SQLite can use the
+        // list indexes, which start (clinic_id, active, …).
+        StatusFilter::Active => " AND active = TRUE",
+        StatusFilter::Inactive => " AND active = FALSE",
         StatusFilter::All => "",
     }
 }
