@@ -116,9 +116,11 @@ test('notes: write from a template, sign, amend; problems via ICD-10 search; tim
   const items = page.getByTestId('timeline-item');
   await items.first().waitFor();
   const texts = await items.allTextContents();
-  assert.match(texts[0], /Problem: E11\.9/, 'the problem was recorded last');
-  assert.ok(texts.some((t) => /Note amended/.test(t)), texts.join('\n'));
-  assert.ok(texts.some((t) => /Consultation.*Note signed/.test(t)), texts.join('\n'));
+  // Newest first (upcoming appointments of the demo sit above): the
+  // problem, then the amendment, then the signed consultation of yesterday.
+  const at = (re) => texts.findIndex((t) => re.test(t));
+  const [problemAt, amendedAt, signedAt] = [at(/Problem: E11\.9/), at(/Note amended/), at(/Consultation.*Note signed/)];
+  assert.ok(problemAt >= 0 && amendedAt > problemAt && signedAt > amendedAt, texts.join('\n'));
   await expectAccessible(page, 'timeline');
   await page.getByLabel('Show').selectOption('problem');
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="timeline-item"]')].every((li) => li.dataset.kind === 'problem'));
