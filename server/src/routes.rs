@@ -1,7 +1,7 @@
 //! The HTTP surface: health checks, server functions, pages and static
 //! files, wrapped in the middleware that every response passes through.
 
-use crate::{calendar, config::Config, documents, middleware};
+use crate::{calendar, config::Config, documents, middleware, payments};
 use ambula_backend::Services;
 use app::{session::CookieSettings, shell, App};
 use axum::{
@@ -71,6 +71,7 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route(DOCUMENT, get(documents::download))
         .route(LIVE_CALENDAR, get(calendar::live_calendar))
         .route(CALENDAR_FEED, get(calendar::feed))
+        .route(PAYMENT_WEBHOOK, post(payments::webhook))
         .route(
             "/api/{*fn_name}",
             post({
@@ -117,6 +118,9 @@ pub const DOCUMENT: &str = "/api/documents/{id}";
 pub const LIVE_CALENDAR: &str = "/api/live/calendar";
 /// `{file}` is `<token>.ics`; the token alone authorizes (no session).
 pub const CALENDAR_FEED: &str = "/calendar/feeds/{file}";
+/// The online payment provider's webhook: authorized by its signature,
+/// not a session (`server/src/payments.rs`).
+pub const PAYMENT_WEBHOOK: &str = "/payments/webhook";
 pub const DATA_ROUTES: &[(&str, &str)] = &[
     ("GET", AUDIT_CSV),
     ("POST", PATIENT_DOCUMENTS),
