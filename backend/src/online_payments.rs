@@ -91,8 +91,8 @@ pub struct WebhookData {
     pub metadata: Metadata,
 }
 
-/// Why a webhook delivery was refused (HTTP 400: the provider retries
-/// only what it should).
+/// Why a webhook delivery was refused: HTTP 400 for what the provider sent
+/// wrong (it should not retry it as is), 500 for our own failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
     #[error("online payments are not configured")]
@@ -105,6 +105,9 @@ pub enum WebhookError {
     Stale,
     #[error("malformed event: {0}")]
     Malformed(String),
+    /// Our side failed (database): HTTP 500, so the provider retries.
+    #[error("could not record the event: {0}")]
+    Storage(String),
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -29,6 +29,9 @@ pub struct FileConfig {
     pub tls_key: Option<String>,
     pub sms_url: Option<String>,
     pub sms_token: Option<String>,
+    pub payments_url: Option<String>,
+    pub payments_api_key: Option<String>,
+    pub payments_webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +67,10 @@ pub struct Config {
     /// The SMS provider for reminders (`AMBULA_SMS_URL` + `AMBULA_SMS_TOKEN`);
     /// `None`: SMS reminders are marked failed, visibly, and email still works.
     pub sms: Option<ambula_backend::SmsSettings>,
+    /// The online payment provider (`AMBULA_PAYMENTS_URL`,
+    /// `AMBULA_PAYMENTS_API_KEY`, `AMBULA_PAYMENTS_WEBHOOK_SECRET`, all three
+    /// or none); `None`: no online payments, the webhook answers 404.
+    pub online_payments: Option<ambula_backend::online_payments::OnlinePaymentSettings>,
 }
 
 /// PEM files: the certificate chain (server certificate first) and its
@@ -271,8 +278,37 @@ impl Config {
             }
         };
 
+        let online_payments = match (
+            pick("AMBULA_PAYMENTS_URL", file.payments_url),
+            pick("AMBULA_PAYMENTS_API_KEY", file.payments_api_key),
+            pick("AMBULA_PAYMENTS_WEBHOOK_SECRET", file.payments_webhook_secret),
+        ) {
+            (None, None, None) => None,
+            (Some(url), Some(api_key), Some(webhook_secret)) => {
+                let url = url.trim().to_owned();
+                if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+                    problems.push(format!("AMBULA_PAYMENTS_URL / payments_url: {url:?} must be the provider's https:// base URL"));
+                }
+                if webhook_secret.trim().len() < 16 {
+                    problems.push("AMBULA_PAYMENTS_WEBHOOK_SECRET / payments_webhook_secret: use at least 16 characters".to_owned());
+                }
+                Some(ambula_backend::online_payments::OnlinePaymentSettings {
+                    url,
+                    api_key: api_key.trim().to_owned(),
+                    webhook_secret: webhook_secret.trim().to_owned(),
+                })
+            }
+            _ => {
+                problems.push(
+                    "AMBULA_PAYMENTS_URL, AMBULA_PAYMENTS_API_KEY and AMBULA_PAYMENTS_WEBHOOK_SECRET: set all three, or none".to_owned(),
+                );
+                None
+            }
+        };
+
         if problems.is_empty() {
             Ok(Config {
+                online_payments,
                 sms,
                 database_owner_url,
                 master_key,
@@ -380,5 +416,34 @@ mod tests {
     #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<FileConfig>("bind = \"127.0.0.1:1\"\nbnid = 1").is_err());
+    }
+}
+
+#[cfg(test)]
+mod payment_config_tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Config, String> {
+        let map: std::collections::HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_sources(FileConfig::default(), |k| map.get(k).cloned()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn payment_settings_come_in_threes_and_are_checked() {
+        assert!(load(&[]).unwrap().online_payments.is_none());
+        let all = [
+            ("AMBULA_PAYMENTS_URL", "https://pay.example"),
+            ("AMBULA_PAYMENTS_API_KEY", "sk_live"),
+            ("AMBULA_PAYMENTS_WEBHOOK_SECRET", "whsec_0123456789abcdef"),
+        ];
+        let settings = load(&all).unwrap().online_payments.unwrap();
+        assert_eq!((settings.url.as_str(), settings.api_key.as_str()), ("https://pay.example", "sk_live"));
+        assert!(load(&all[..2]).unwrap_err().contains("set all three"));
+        let short = [all[0], all[1], ("AMBULA_PAYMENTS_WEBHOOK_SECRET", "short")];
+        assert!(load(&short).unwrap_err().contains("at least 16"));
+        let bad_url = [("AMBULA_PAYMENTS_URL", "pay.example"), all[1], all[2]];
+        assert!(load(&bad_url).unwrap_err().contains("https://"));
+        // The secret never appears in debug output.
+        assert!(!format!("{settings:?}").contains("whsec"));
     }
 }

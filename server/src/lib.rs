@@ -6,6 +6,7 @@ pub mod chart_pdfs;
 pub mod config;
 pub mod documents;
 pub mod middleware;
+pub mod payments;
 pub mod routes;
 pub mod tls;
 
@@ -35,6 +36,12 @@ pub async fn connect(config: &Config) -> Result<Db, ambula_backend::DbError> {
 pub fn services(config: &Config, db: Db) -> Result<Services, String> {
     let master_key = config.master_key.load().map_err(|e| format!("master key: {e}"))?;
     let sms = config.sms.clone().map(ambula_backend::SmsSender::new).transpose().map_err(|e| format!("AMBULA_SMS_URL: {e}"))?;
+    let online_payments = config
+        .online_payments
+        .clone()
+        .map(ambula_backend::online_payments::OnlinePayments::new)
+        .transpose()
+        .map_err(|e| format!("AMBULA_PAYMENTS_URL: {e}"))?;
     Ok(Services::new(
         db,
         Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
@@ -42,7 +49,8 @@ pub fn services(config: &Config, db: Db) -> Result<Services, String> {
         config.public_url.clone(),
         master_key,
     )
-    .with_sms(sms))
+    .with_sms(sms)
+    .with_online_payments(online_payments))
 }
 
 /// A bound, ready-to-run server. Tests bind port 0 and read `addr`.

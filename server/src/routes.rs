@@ -3,6 +3,7 @@
 
 use crate::{calendar, config::Config, documents, middleware};
 use crate::chart_pdfs;
+use crate::{calendar, config::Config, documents, middleware, payments};
 use ambula_backend::Services;
 use app::{session::CookieSettings, shell, App};
 use axum::{
@@ -75,6 +76,7 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route(CALENDAR_FEED, get(calendar::feed))
         .route(PRESCRIPTION_PDF, get(chart_pdfs::prescription))
         .route(REFERRAL_LETTER_PDF, get(chart_pdfs::referral_letter))
+        .route(PAYMENT_WEBHOOK, post(payments::webhook))
         .route(
             "/api/{*fn_name}",
             post({
@@ -127,6 +129,9 @@ pub const CALENDAR_FEED: &str = "/calendar/feeds/{file}";
 pub const PRESCRIPTION_PDF: &str = "/api/medications/{id}/prescription";
 /// A referral's letter (PDF).
 pub const REFERRAL_LETTER_PDF: &str = "/api/referrals/{id}/letter";
+/// The online payment provider's webhook: authorized by its signature,
+/// not a session (`server/src/payments.rs`).
+pub const PAYMENT_WEBHOOK: &str = "/payments/webhook";
 pub const DATA_ROUTES: &[(&str, &str)] = &[
     ("GET", AUDIT_CSV),
     ("POST", PATIENT_DOCUMENTS),

@@ -90,7 +90,7 @@ pub async fn handle_webhook(services: &Services, signature: Option<&str>, body: 
     if event.id.is_empty() || event.id.len() > 200 {
         return Err(WebhookError::Malformed("event id".into()));
     }
-    let internal = |e: ServiceError| WebhookError::Malformed(format!("could not record: {e}"));
+    let internal = |e: ServiceError| WebhookError::Storage(e.to_string());
     // The clinic comes from the signed metadata: only the provider, holding
     // the secret, could have written it (we put it there at checkout).
     let scope = ClinicScope::new(ClinicId::from_uuid(event.data.metadata.clinic_id));

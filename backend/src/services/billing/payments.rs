@@ -170,15 +170,16 @@ pub async fn record(services: &Services, ctx: &AuthContext, form: &PaymentForm) 
     let billing = ClinicBilling::load(&mut tx, ctx).await?;
     let command = form.parse(billing.currency)?;
     let (patient, _) = or_denied!(tx, crate::services::patients::load_for(&mut tx, ctx, &command.patient_id.to_string(), "payment.create", now).await?);
-    let payment = match record_in(&mut tx, &ctx.scope, &command, true, Some(ctx.membership_id), None, now).await {
-        Err(ServiceError::NotFound) => {
-            // An invoice id of another clinic (or none): audited, 404.
-            drop(tx);
-            audit::record_denial(services, ctx, "payment.create", "invoice", &form.patient_id, Some(patient.id)).await?;
+    for (invoice, _) in &command.allocations {
+        if repo::invoices::get(&mut tx, &ctx.scope, *invoice).await?.is_none() {
+            // Another clinic's invoice (or none): the same 404, audited.
+            let entry = Entry::denied("payment.create", "invoice", invoice).patient(patient.id);
+            audit::record(&mut tx, &ctx.scope, &actor(ctx), entry, now).await?;
+            tx.commit().await?;
             return Err(ServiceError::NotFound);
         }
-        other => other?,
-    };
+    }
+    let payment = record_in(&mut tx, &ctx.scope, &command, true, Some(ctx.membership_id), None, now).await?;
     let row = repo::payments::get(&mut tx, &ctx.scope, payment).await?.ok_or(ServiceError::NotFound)?;
     let view = receipt(&mut tx, ctx, &row, name_of(&patient)).await?;
     let spread: Vec<String> = view.allocations.iter().map(|(_, label, m)| format!("{label} {m}")).collect();
