@@ -1,7 +1,6 @@
 //! The HTTP surface: health checks, server functions, pages and static
 //! files, wrapped in the middleware that every response passes through.
 
-use crate::{calendar, config::Config, documents, middleware};
 use crate::chart_pdfs;
 use crate::{calendar, config::Config, documents, middleware, payments};
 use ambula_backend::Services;
