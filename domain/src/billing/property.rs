@@ -161,12 +161,14 @@ impl Account {
         for &(invoice, a) in explicit {
             self.allocate(payment, invoice, a);
         }
-        // Whatever is left pays other open invoices, oldest first, and the
-        // rest stays as credit.
-        let open = self.open_invoices();
-        let (plan, _credit) = allocate_in_order(amount - explicit_sum, &open);
-        for (invoice, a) in plan {
-            self.allocate(payment, invoice, a);
+        // As the service does: with no invoice chosen, the open invoices
+        // oldest first; whatever is left stays as credit.
+        if explicit.is_empty() {
+            let open = self.open_invoices();
+            let (plan, _credit) = allocate_in_order(amount - explicit_sum, &open);
+            for (invoice, a) in plan {
+                self.allocate(payment, invoice, a);
+            }
         }
     }
 
