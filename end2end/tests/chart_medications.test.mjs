@@ -54,7 +54,7 @@ test('medications tab: allergy, warning at the drug field, acknowledged prescrip
   // Prescribe amoxicillin: the warning comes back at the drug field.
   const rx = page.getByRole('form', { name: 'Prescribe' });
   await rx.getByLabel('Medicine').fill('Amoxicillin');
-  await rx.getByLabel('Strength', { exact: true }).fill('500');
+  await rx.locator('#field-rx-strength').fill('500');
   await rx.getByLabel('Dose', { exact: true }).fill('1');
   await rx.getByLabel('Dose unit').selectOption({ label: 'capsule(s)' });
   await rx.getByLabel('Route').selectOption({ label: 'By mouth' });
