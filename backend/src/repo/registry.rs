@@ -25,12 +25,36 @@ pub const PATIENT_REFERENCES: &[&str] = &[
     "appointment_series",
     "waitlist",
     "documents",
-    "invoices",
     "emergency_grants",
+    // The chart.
+    "encounters",
+    "clinical_notes",
+    "note_amendments",
+    "problems",
+    "history_entries",
+    "allergies",
+    "medications",
+    "immunizations",
+    "referrals",
+    "vital_signs",
+    "lab_orders",
+    "lab_results",
+    // Billing records that are not final documents.
+    "patient_packages",
+    "patient_coverages",
 ];
 
-/// Tables with a `patient_id` that a merge deliberately leaves alone.
-pub const NOT_REPOINTED: &[&str] = &["care_team", "audit_events"];
+/// Tables holding at most one row per patient: the duplicate's row moves
+/// only when the survivor has none (else it stays on the merged record,
+/// which is kept and readable).
+pub const PATIENT_SINGLETONS: &[&str] = &["social_history", "no_known_allergies"];
+
+/// Tables with a `patient_id` that a merge deliberately leaves alone:
+/// the care team is merged member by member below; the audit trail is
+/// history; issued invoices and payments are final financial documents
+/// (the database refuses to change their patient), so they stay with the
+/// record they were issued to, which the merge keeps.
+pub const NOT_REPOINTED: &[&str] = &["care_team", "audit_events", "invoices", "payments"];
 
 /// A line of a search result: only what the list shows and ranks on.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -429,6 +453,20 @@ pub async fn repoint(tx: &mut Tx, scope: &ClinicScope, from: PatientId, to: Pati
     for table in PATIENT_REFERENCES {
         // The table name comes from the constant above, never from input.
         let sql = format!("UPDATE {table} SET patient_id = $3 WHERE clinic_id = $1 AND patient_id = $2");
+        let n = on_tx!(tx, c => sqlx::query(&sql)
+            .bind(scope.clinic_id().as_uuid())
+            .bind(from.as_uuid())
+            .bind(to.as_uuid())
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        moved.push((*table, n));
+    }
+    for table in PATIENT_SINGLETONS {
+        // The table name comes from the constant above, never from input.
+        let sql = format!(
+            "UPDATE {table} SET patient_id = $3 WHERE clinic_id = $1 AND patient_id = $2
+               AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.clinic_id = $1 AND t.patient_id = $3)"
+        );
         let n = on_tx!(tx, c => sqlx::query(&sql)
             .bind(scope.clinic_id().as_uuid())
             .bind(from.as_uuid())
