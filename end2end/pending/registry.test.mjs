@@ -6,7 +6,7 @@
 // text. Accessible throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, open, hydrated, expectAccessible, fieldError, signIn } from './helpers.mjs';
+import { startServer, launchBrowser, open, hydrated, expectAccessible, fieldError, signIn } from '../tests/helpers.mjs';
 
 let server;
 let browser;

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launchBrowser, open, expectAccessible, fieldError, signIn } from './helpers.mjs';
+import { startServer, launchBrowser, open, expectAccessible, fieldError, signIn } from '../tests/helpers.mjs';
 
 let server;
 let browser;
