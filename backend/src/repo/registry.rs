@@ -26,10 +26,7 @@ pub const PATIENT_REFERENCES: &[&str] = &[
     "waitlist",
     "documents",
     "emergency_grants",
-    // The chart.
-    "encounters",
-    "clinical_notes",
-    "note_amendments",
+    // The chart (encounters and their notes excepted, see below).
     "problems",
     "history_entries",
     "allergies",
@@ -53,8 +50,12 @@ pub const PATIENT_SINGLETONS: &[&str] = &["social_history", "no_known_allergies"
 /// the care team is merged member by member below; the audit trail is
 /// history; issued invoices and payments are final financial documents
 /// (the database refuses to change their patient), so they stay with the
-/// record they were issued to, which the merge keeps.
-pub const NOT_REPOINTED: &[&str] = &["care_team", "audit_events", "invoices", "payments"];
+/// record they were issued to, which the merge keeps. Encounters, their
+/// notes and amendments likewise: a signed note and an amendment can never
+/// change (database triggers; amendments are not even updatable by the
+/// application's role), and an encounter stays with its notes.
+pub const NOT_REPOINTED: &[&str] =
+    &["care_team", "audit_events", "invoices", "payments", "encounters", "clinical_notes", "note_amendments"];
 
 /// A line of a search result: only what the list shows and ranks on.
 #[derive(Debug, Clone, sqlx::FromRow)]
