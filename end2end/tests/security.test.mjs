@@ -381,7 +381,7 @@ async function registerPatient(page, fields) {
 }
 
 async function search(page, text) {
-  await page.getByLabel('Search by name or record number').fill(text);
+  await page.locator('#patient-search').fill(text);
   await page.getByRole('button', { name: 'Search' }).click();
 }
 
