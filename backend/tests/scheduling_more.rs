@@ -7,7 +7,7 @@
 use ambula_backend::{
     audit, on_tx, repo,
     services::{
-        accounts, auth, patients,
+        accounts, auth, patients, registry,
         reminders::settings::{self, PatientPreferences},
         scheduling::{booking, calendar, setup, waitlist, AppointmentView},
         ClientInfo,
@@ -16,6 +16,7 @@ use ambula_backend::{
 };
 use ambula_domain::{
     accounts::{AcceptInviteForm, InviteForm, SignupForm},
+    registry::{DeactivateForm, MergeForm},
     patients::PatientForm,
     scheduling::{
         AppointmentTypeForm, BookingForm, CalendarBy, RescheduleForm, RoomForm, StatusForm, WaitlistBookForm, WaitlistForm,
@@ -30,6 +31,7 @@ ambula_testkit::on_both_backends!(
     moving_to_another_practitioners_or_rooms_column,
     a_waitlisted_patient_is_booked_into_a_freed_slot_in_one_step,
     reminder_choices_per_patient_are_audited_and_guarded,
+    inactive_and_merged_patients_cannot_be_booked,
 );
 
 struct Ctx {
@@ -434,4 +436,29 @@ async fn reminder_choices_per_patient_are_audited_and_guarded(ctx: Ctx) {
     assert!(matches!(settings::patient_preferences(s, &c.owner, "<script>").await, Err(ServiceError::NotFound)));
     assert_eq!(settings::patient_preferences(s, &b.owner, &theirs).await.unwrap(), PatientPreferences { email: true, sms: true });
     assert!(audit_entries(&ctx, &c.owner).await.iter().any(|e| e.action == "patient.reminders" && e.outcome == "denied" && e.entity_id.as_deref() == Some(&theirs[..])));
+}
+
+// A deactivated (deceased, moved away) patient and the duplicate left
+// behind by a merge are not bookable; the surviving record is. An
+// appointment booked before deactivation can still be moved.
+async fn inactive_and_merged_patients_cannot_be_booked(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let day = "2026-07-07";
+    let earlier = book(&ctx, &c.owner, &form(&c, 0, c.silva, None, day, "09:00")).await.unwrap();
+
+    let deactivate = DeactivateForm { patient_id: c.patients[0].to_string(), reason: "moved".into(), date: "2026-06-01".into(), note: String::new() };
+    registry::deactivate(&ctx.services, &c.owner, &deactivate).await.unwrap();
+    let refused = field(book(&ctx, &c.owner, &form(&c, 0, c.silva, None, day, "11:00")).await, "patient_id");
+    assert!(refused.contains("Ana Costa is marked inactive"), "{refused}");
+    let moved = booking::reschedule(&ctx.services, &c.owner, &earlier.id.to_string(), &move_to(&earlier, day, "09:45")).await;
+    assert!(moved.is_ok(), "an existing appointment can still be moved: {moved:?}");
+
+    let merge = MergeForm { survivor_id: c.patients[1].to_string(), duplicate_id: c.patients[2].to_string(), confirm: Some("on".into()) };
+    registry::merge(&ctx.services, &c.owner, &merge).await.unwrap();
+    let refused = field(book(&ctx, &c.owner, &form(&c, 2, c.silva, None, day, "11:00")).await, "patient_id");
+    assert!(refused.contains("merged into another"), "{refused}");
+    book(&ctx, &c.owner, &form(&c, 1, c.silva, None, day, "11:00")).await.expect("the surviving record is bookable");
+
+    let bookings = owner_count(&ctx, "SELECT COUNT(*) FROM appointments").await;
+    assert_eq!(bookings, 2, "only the earlier and the survivor's appointments exist");
 }

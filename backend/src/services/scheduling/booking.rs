@@ -80,8 +80,19 @@ async fn references(
 ) -> Result<References, ServiceError> {
     let own_room = |id: RoomId| existing.is_some_and(|e| e.room_id == Some(id.as_uuid()));
     let mut errors = FieldErrors::new();
-    if repo::patients::get(tx, &ctx.scope, patient).await?.is_none() {
-        errors.add("patient_id", "Choose a patient from the list.");
+    match repo::patients::get(tx, &ctx.scope, patient).await? {
+        None => errors.add("patient_id", "Choose a patient from the list."),
+        // A merged record is a redirect, not a patient: booking it would
+        // split their history again. Moving an existing appointment is
+        // left alone, as for deactivated types and rooms.
+        Some(row) if existing.is_none() && row.merged_into.is_some() => {
+            errors.add("patient_id", "This record was merged into another one. Book the patient's remaining record.")
+        }
+        Some(row) if existing.is_none() && !row.active => errors.add(
+            "patient_id",
+            format!("{} {} is marked inactive. Reactivate the record before booking.", row.given_name, row.family_name),
+        ),
+        Some(_) => {}
     }
     let practitioner_row = repo::practitioners::get(tx, &ctx.scope, practitioner).await?;
     if practitioner_row.is_none() {
