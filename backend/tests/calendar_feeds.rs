@@ -231,3 +231,39 @@ async fn live_events_reach_only_the_same_clinic(s: Services) {
     // Clinic B heard none of it.
     assert!(tokio::time::timeout(Duration::from_millis(200), b_events.next()).await.is_err());
 }
+
+/// Two server processes on one PostgreSQL database (two hubs, as in two
+/// processes): a booking in one reaches the other's open calendars within a
+/// second, once, and only the booking clinic's. SQLite is one process.
+#[tokio::test]
+async fn live_events_reach_every_server_process_on_postgres() {
+    let db = TestDb::new(Kind::Postgres).await;
+    let smtp = SmtpSink::start().await;
+    let first = db.services(smtp.mailer());
+    let second = Services { live: Default::default(), ..first.clone() };
+    first.live.relay_through(&first.db).await.expect("listening");
+    second.live.relay_through(&second.db).await.expect("listening");
+    let a = clinic(&first, "Harbour", "owner@a.example").await;
+    let b = clinic(&first, "Other", "owner@b.example").await;
+    let mut there = second.live.subscribe(&a.owner.scope);
+    let mut here = first.live.subscribe(&a.owner.scope);
+    let mut other_clinic = second.live.subscribe(&b.owner.scope);
+
+    let day = tomorrow(&first);
+    let booked = booking::book(&first, &a.owner, &booking(&a, &day, "10:00"), None).await.unwrap().appointments.remove(0);
+    for events in [&mut there, &mut here] {
+        let next = tokio::time::timeout(Duration::from_secs(1), events.next()).await.expect("within a second");
+        let Received::Event(event) = next else { panic!("{next:?}") };
+        assert_eq!((event.kind, event.appointment_id), (CalendarChange::Booked, booked.id));
+        assert!(tokio::time::timeout(Duration::from_millis(300), events.next()).await.is_err(), "delivered once");
+    }
+    assert!(tokio::time::timeout(Duration::from_millis(200), other_clinic.next()).await.is_err(), "another clinic hears nothing");
+    // The other direction: a status change made in the second process.
+    let status = StatusForm { status: "confirmed".into(), reason: String::new(), scope: String::new() };
+    booking::set_status(&second, &a.owner, &booked.id.to_string(), &status).await.unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(1), here.next()).await.expect("within a second");
+    assert!(matches!(next, Received::Event(e) if e.kind == CalendarChange::Status));
+    first.live.close();
+    second.live.close();
+    db.cleanup().await;
+}

@@ -66,6 +66,9 @@ impl Application {
     /// Bad certificate or key content is an error naming the file.
     pub async fn build(config: &Config, services: Services) -> std::io::Result<Self> {
         let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
+        // Several server processes on one PostgreSQL database share live
+        // calendar updates through it (services::live).
+        services.live.relay_through(&services.db).await.map_err(|e| std::io::Error::other(format!("live updates: {e}")))?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let router = routes::router(config, services);
