@@ -79,6 +79,8 @@ pub struct PatientRecordView {
     pub inactive_note: Option<String>,
     /// The record this one was merged into.
     pub merged_into: Option<String>,
+    /// Records merged into this one: (id, MRN).
+    pub merged_from: Vec<(String, String)>,
     pub break_glass_until: Option<String>,
     pub registered_on: String,
     pub form: PatientFormValues,
@@ -134,6 +136,7 @@ fn record_view(p: patients::PatientView, tz: &str) -> PatientRecordView {
         inactive_on: r.inactive_on.map(|d| d.to_string()),
         inactive_note: r.inactive_note.clone(),
         merged_into: r.merged_into.map(|m| m.to_string()),
+        merged_from: p.merged_from.iter().map(|(id, mrn)| (id.to_string(), mrn.clone())).collect(),
         break_glass_until: p
             .break_glass_until
             .map(|t| t.0.with_timezone(&tz_parsed).format("%e %b %Y, %H:%M").to_string().trim().to_owned()),

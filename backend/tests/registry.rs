@@ -450,6 +450,9 @@ async fn merge_moves_every_reference_and_keeps_history(ctx: Ctx) {
     assert!(!old.record.active);
     assert_eq!(old.record.inactive_reason.as_deref(), Some("merged"));
     assert_eq!(old.record.merged_into, Some(survivor.as_uuid()), "kept for history, pointing at the survivor");
+    // And the survivor's chart points back at it, where its invoices are.
+    let kept = patients::get(&ctx.services, &owner, &survivor.to_string()).await.unwrap();
+    assert_eq!(kept.merged_from, vec![(duplicate, old.mrn.clone())]);
     assert!(search(&ctx, &owner, "slva", "").await.iter().all(|i| i.id != duplicate), "hidden from the default search");
     assert!(field(registry::merge(&ctx.services, &owner, &form(survivor, duplicate, true)).await, "duplicate_id").contains("already"));
     assert!(field(registry::reactivate(&ctx.services, &owner, &duplicate.to_string()).await, "patient_id").contains("merged"));

@@ -133,6 +133,19 @@ pub async fn get(tx: &mut Tx, scope: &ClinicScope, id: PatientId) -> Result<Opti
     .await)?)
 }
 
+/// The records merged into `survivor` (id, MRN), oldest first: their
+/// encounters, notes and issued invoices stay on them (see
+/// `repo::registry::NOT_REPOINTED`), so the survivor's chart links to them.
+pub async fn merged_into(tx: &mut Tx, scope: &ClinicScope, survivor: PatientId) -> Result<Vec<(uuid::Uuid, String)>, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, (uuid::Uuid, String)>(
+        "SELECT id, mrn FROM patients WHERE clinic_id = $1 AND merged_into = $2 ORDER BY created_at, id"
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(survivor.as_uuid())
+    .fetch_all(c)
+    .await)?)
+}
+
 pub async fn set_restricted(tx: &mut Tx, scope: &ClinicScope, id: PatientId, restricted: bool) -> Result<(), ServiceError> {
     on_tx!(tx, c => sqlx::query("UPDATE patients SET restricted = $3 WHERE clinic_id = $1 AND id = $2")
         .bind(scope.clinic_id().as_uuid())

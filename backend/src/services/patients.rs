@@ -35,6 +35,8 @@ pub struct PatientView {
     pub break_glass_until: Option<DbTime>,
     /// Every stored demographic (contacts, identifiers, consents, status).
     pub record: PatientRow,
+    /// Records merged into this one (id, MRN); filled by `get` only.
+    pub merged_from: Vec<(PatientId, String)>,
     /// Age on the clinic's today ("42 years", "7 months").
     pub age: String,
     /// Under 18 on the clinic's today: the guardian is the contact.
@@ -53,6 +55,7 @@ impl PatientView {
             email: row.email.clone(),
             restricted: row.restricted,
             break_glass_until,
+            merged_from: Vec::new(),
             age: describe_age(row.date_of_birth, today),
             minor: is_minor(row.date_of_birth, today),
             record: row,
@@ -164,8 +167,11 @@ pub async fn get(services: &Services, ctx: &AuthContext, id: &str) -> Result<Pat
     let entry = Entry::ok("patient.read", "patient", row.id).patient(row.id).break_glass(until.is_some());
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
     let today = clinic_today(&mut tx, ctx, now).await?;
+    let merged_from = repo::patients::merged_into(&mut tx, &ctx.scope, PatientId::from_uuid(row.id)).await?;
     tx.commit().await?;
-    Ok(PatientView::from_row(row, until, today))
+    let mut view = PatientView::from_row(row, until, today);
+    view.merged_from = merged_from.into_iter().map(|(id, mrn)| (PatientId::from_uuid(id), mrn)).collect();
+    Ok(view)
 }
 
 /// Registers a patient without the duplicate check: the calendar's quick

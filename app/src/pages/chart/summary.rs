@@ -100,6 +100,20 @@ fn Summary(
             </p>
         })
     };
+    // A merge leaves the duplicate's encounters, signed notes and issued
+    // invoices on it (they never change): link to them from here.
+    let merged_from = (!p.merged_from.is_empty()).then(|| {
+        let links = p.merged_from.clone();
+        view! {
+            <p class="status-line" role="note">
+                "Merged into this record: "
+                {links.into_iter().map(|(id, mrn)| view! {
+                    <A href=super::chart_href(&id, "notes")>{format!("record {mrn}")}</A>" "
+                }).collect_view()}
+                "(its earlier encounters, notes and invoices are kept there)."
+            </p>
+        }
+    });
     let guardian = (p.minor || !f.guardian_name.is_empty()).then(|| view! {
         <section class="summary-section">
             <h3>"Parent or guardian" {p.minor.then_some(" (receives messages)")}</h3>
@@ -118,6 +132,7 @@ fn Summary(
     let restricted = p.restricted;
     view! {
         {status}
+        {merged_from}
         <div class="summary-grid">
             <section class="summary-section">
                 <h3>"Identity"</h3>
