@@ -155,6 +155,9 @@ pub struct PrintView {
     /// (heading, lines).
     pub history: Vec<(String, Vec<String>)>,
     pub social: Option<SocialItem>,
+    pub allergies: Vec<String>,
+    pub no_known_allergies: bool,
+    pub medications: Vec<String>,
     pub notes: Vec<PrintedNoteItem>,
     pub printed_at: String,
 }
@@ -400,6 +403,9 @@ pub async fn chart_print(patient_id: String) -> Result<PrintView, AppError> {
         problems: s.problems.into_iter().map(problem_item).collect(),
         history: s.history.into_iter().map(|(k, lines)| (k.label().to_owned(), lines)).collect(),
         social: s.social.map(social_item),
+        allergies: s.allergies,
+        no_known_allergies: s.no_known_allergies,
+        medications: s.medications,
         notes: s
             .notes
             .into_iter()

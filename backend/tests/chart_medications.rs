@@ -10,6 +10,7 @@ use ambula_backend::{
     services::{
         accounts, auth,
         medications::{allergies, immunizations, overview, prescriptions, printouts, referrals},
+        chart::summary,
         patients, ClientInfo,
     },
     AuthContext, Db, ServiceError, Services,
@@ -32,6 +33,7 @@ ambula_testkit::on_both_backends!(
     bad_input_is_refused_at_the_field_and_changes_nothing,
     prescriptions_and_referral_letters_print_as_audited_pdfs,
     immunizations_and_referrals_are_listed,
+    the_chart_summary_pdf_lists_allergies_and_current_medicines,
 );
 
 struct Ctx {
@@ -463,4 +465,34 @@ async fn immunizations_and_referrals_are_listed(ctx: Ctx) {
     assert_eq!(view.referrals[0].created_by, "Staff nurse");
     assert_eq!(audited(&ctx, "referral.status", "ok").await, 1);
     assert_eq!(audited(&ctx, "immunization.create", "ok").await, 2);
+}
+
+async fn the_chart_summary_pdf_lists_allergies_and_current_medicines(ctx: Ctx) {
+    let owner = sign_up(&ctx, "Harbour (Lisbon)", "owner@harbour.example").await;
+    let p = patient(&ctx, &owner, false).await;
+    allergies::add(&ctx.services, &owner, &p, &penicillin()).await.unwrap();
+    prescriptions::prescribe(&ctx.services, &owner, &p, &paracetamol()).await.unwrap();
+
+    let printed = summary::summary_pdf(&ctx.services, &owner, &p).await.unwrap();
+    assert!(printed.bytes.starts_with(b"%PDF-1.4") && printed.bytes.ends_with(b"%%EOF\n"));
+    assert!(printed.file_name.starts_with("chart-summary-") && printed.file_name.ends_with(".pdf"));
+    let text = String::from_utf8_lossy(&printed.bytes);
+    for expected in [
+        "(Harbour \\(Lisbon\\)) Tj",
+        "(Chart summary ",
+        "(Penicillin \\(Severe\\): Hives and wheeze) Tj",
+        "(Paracetamol 1 g ",
+        "(Page 1 of 1) Tj",
+    ] {
+        assert!(text.contains(expected), "{expected} in the PDF");
+    }
+    // The print view shows the same sections, from the same service.
+    let view = summary::print(&ctx.services, &owner, &p).await.unwrap();
+    assert_eq!(view.allergies, vec!["Penicillin (Severe): Hives and wheeze".to_owned()]);
+    assert_eq!(view.medications.len(), 1);
+    assert_eq!(audited(&ctx, "chart.print", "ok").await, 2, "the PDF and the view are both audited prints");
+
+    // Another clinic's staff: 404, and nothing printed for them.
+    let other = sign_up(&ctx, "Elsewhere", "owner@elsewhere.example").await;
+    assert!(matches!(summary::summary_pdf(&ctx.services, &other, &p).await, Err(ServiceError::NotFound)));
 }

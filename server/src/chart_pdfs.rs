@@ -1,11 +1,14 @@
-//! The chart's printouts as PDF downloads: a medication's prescription and
-//! a referral's letter. Signed in only (401), read permission and patient
-//! access checked and the print audited by the service; always an
-//! attachment, never cached, never sniffed, and sandboxed should a browser
-//! open it anyway.
+//! The chart's printouts as PDF downloads: a medication's prescription, a
+//! referral's letter and the patient's chart summary. Signed in only (401),
+//! read permission and patient access checked and the print audited by the
+//! service; always an attachment, never cached, never sniffed, and
+//! sandboxed should a browser open it anyway.
 
 use crate::routes::AppState;
-use ambula_backend::{services::medications::printouts, AuthContext, ServiceError};
+use ambula_backend::{
+    services::{chart::summary, medications::printouts},
+    AuthContext, ServiceError,
+};
 use axum::{
     extract::{Path, State},
     http::{header, HeaderValue, StatusCode},
@@ -59,6 +62,17 @@ pub async fn referral_letter(State(state): State<AppState>, context: Option<Exte
         return StatusCode::UNAUTHORIZED.into_response();
     };
     match printouts::referral_letter(&state.services, &ctx, &id).await {
+        Ok(printout) => pdf(printout),
+        Err(e) => error(e),
+    }
+}
+
+/// `GET /api/patients/{id}/summary.pdf`.
+pub async fn chart_summary(State(state): State<AppState>, context: Option<Extension<AuthContext>>, Path(id): Path<String>) -> Response {
+    let Some(Extension(ctx)) = context else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    match summary::summary_pdf(&state.services, &ctx, &id).await {
         Ok(printout) => pdf(printout),
         Err(e) => error(e),
     }

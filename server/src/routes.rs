@@ -75,6 +75,7 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route(CALENDAR_FEED, get(calendar::feed))
         .route(PRESCRIPTION_PDF, get(chart_pdfs::prescription))
         .route(REFERRAL_LETTER_PDF, get(chart_pdfs::referral_letter))
+        .route(CHART_SUMMARY_PDF, get(chart_pdfs::chart_summary))
         .route(PAYMENT_WEBHOOK, post(payments::webhook))
         .route(
             "/api/{*fn_name}",
@@ -128,6 +129,8 @@ pub const CALENDAR_FEED: &str = "/calendar/feeds/{file}";
 pub const PRESCRIPTION_PDF: &str = "/api/medications/{id}/prescription";
 /// A referral's letter (PDF).
 pub const REFERRAL_LETTER_PDF: &str = "/api/referrals/{id}/letter";
+/// A patient's chart summary (PDF).
+pub const CHART_SUMMARY_PDF: &str = "/api/patients/{id}/summary.pdf";
 /// The online payment provider's webhook: authorized by its signature,
 /// not a session (`server/src/payments.rs`).
 pub const PAYMENT_WEBHOOK: &str = "/payments/webhook";
@@ -140,6 +143,7 @@ pub const DATA_ROUTES: &[(&str, &str)] = &[
     ("GET", DOCUMENT_PREVIEW),
     ("GET", PRESCRIPTION_PDF),
     ("GET", REFERRAL_LETTER_PDF),
+    ("GET", CHART_SUMMARY_PDF),
 ];
 
 /// The audit trail as CSV, with the viewer's filters as query parameters.

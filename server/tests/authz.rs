@@ -234,6 +234,7 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/referral_set_status", kind: Kind2::Id(Target::Referral), forbidden_for: Some("front_desk"), form: &[("referral_id", "{id}"), ("status", "sent")] },
     Spec { path: "GET /api/medications/{id}/prescription", kind: Kind2::Id(Target::Medication), forbidden_for: Some("billing"), form: &[] },
     Spec { path: "GET /api/referrals/{id}/letter", kind: Kind2::Id(Target::Referral), forbidden_for: Some("billing"), form: &[] },
+    Spec { path: "GET /api/patients/{id}/summary.pdf", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[] },
     // The chart's Vitals, Results and Documents tabs: ViewClinical to read,
     // EditClinical to write (front desk and billing have neither).
     Spec { path: "/api/vitals_history", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}")] },

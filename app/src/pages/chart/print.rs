@@ -19,7 +19,7 @@ pub fn ChartPrintPage() -> impl IntoView {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match summary.await {
-                    Ok(s) => Either::Left(view! { <Summary s/> }),
+                    Ok(s) => Either::Left(view! { <Summary s patient_id=patient.get_untracked()/> }),
                     Err(error) => Either::Right(error_view(error)),
                 }
             })}
@@ -28,12 +28,17 @@ pub fn ChartPrintPage() -> impl IntoView {
 }
 
 #[component]
-fn Summary(s: crate::chart_api::PrintView) -> impl IntoView {
+fn Summary(s: crate::chart_api::PrintView, patient_id: String) -> impl IntoView {
     let who = format!("{} · born {} · record {}", s.name, s.date_of_birth, s.mrn);
+    let pdf_href = format!("/api/patients/{}/summary.pdf", patient_id);
     let contact = [s.phone.clone(), s.email.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     view! {
         <div class="print-summary">
-            <p class="no-print"><button type="button" on:click=move |_| { let _ = window().print(); }>"Print"</button></p>
+            <p class="no-print">
+                <button type="button" on:click=move |_| { let _ = window().print(); }>"Print"</button>
+                " "
+                <a class="button" href=pdf_href download>"Download PDF"</a>
+            </p>
             <table class="print-layout">
                 <thead>
                     <tr><th scope="col" class="print-running-head">{who.clone()}</th></tr>
@@ -47,6 +52,20 @@ fn Summary(s: crate::chart_api::PrintView) -> impl IntoView {
                             <dt>"Record"</dt><dd>{s.mrn.clone()}</dd>
                             <dt>"Contact"</dt><dd>{contact}</dd>
                         </dl>
+                        <h3>"Allergies"</h3>
+                        {if s.no_known_allergies {
+                            Either::Left(view! { <p>"No known allergies."</p> })
+                        } else if s.allergies.is_empty() {
+                            Either::Left(view! { <p>"Not recorded."</p> })
+                        } else {
+                            Either::Right(view! { <ul>{s.allergies.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}</ul> })
+                        }}
+                        <h3>"Current medicines"</h3>
+                        {if s.medications.is_empty() {
+                            Either::Left(view! { <p>"None recorded."</p> })
+                        } else {
+                            Either::Right(view! { <ul>{s.medications.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul> })
+                        }}
                         <h3>"Problems"</h3>
                         {if s.problems.is_empty() {
                             Either::Left(view! { <p>"None recorded."</p> })

@@ -19,7 +19,7 @@ pub struct Printout {
     pub bytes: Vec<u8>,
 }
 
-fn letterhead(clinic: &ClinicRow) -> Vec<String> {
+pub(crate) fn letterhead(clinic: &ClinicRow) -> Vec<String> {
     let mut lines = vec![clinic.name.clone()];
     if let Some(address) = &clinic.address {
         // One line: the letterhead is compact.
