@@ -55,7 +55,7 @@ test('vitals: two readings make a trend with both points and a table; impossible
   await page.getByText('No vitals recorded yet.').waitFor();
 
   // An impossible pulse: the message sits at the field, nothing is stored.
-  await page.getByLabel('Pulse (beats/min)').fill('900');
+  await page.getByRole('textbox', { name: 'Pulse (beats/min) (optional)' }).fill('900');
   await page.getByRole('button', { name: 'Record vitals' }).click();
   await fieldError(page, 'vitals-pulse').getByText('A pulse of 900 beats/min is not possible').waitFor();
   assert.equal(await page.locator('#field-vitals-pulse').getAttribute('aria-invalid'), 'true');
@@ -65,7 +65,7 @@ test('vitals: two readings make a trend with both points and a table; impossible
   await page.getByLabel('Taken at').fill(hoursAgo(24));
   await page.getByLabel('Systolic').fill('120');
   await page.getByLabel('Diastolic').fill('80');
-  await page.getByLabel('Pulse (beats/min)').fill('72');
+  await page.getByRole('textbox', { name: 'Pulse (beats/min) (optional)' }).fill('72');
   await page.getByLabel(/^Temperature \(optional\)$/).fill('98.6');
   await page.getByLabel('Temperature unit').selectOption('f');
   await page.getByRole('button', { name: 'Record vitals' }).click();
@@ -76,7 +76,7 @@ test('vitals: two readings make a trend with both points and a table; impossible
 
   // Second reading, now: a fast pulse, drawn as a triangle.
   await page.getByLabel('Taken at').fill('');
-  await page.getByLabel('Pulse (beats/min)').fill('130');
+  await page.getByRole('textbox', { name: 'Pulse (beats/min) (optional)' }).fill('130');
   await page.getByLabel(/^Temperature \(optional\)$/).fill('');
   await page.getByRole('button', { name: 'Record vitals' }).click();
   await page.waitForFunction(() => document.querySelectorAll('#trend-pulse svg.trend-chart .point').length === 2);

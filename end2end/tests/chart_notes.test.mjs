@@ -41,7 +41,7 @@ test('notes: write from a template, sign, amend; problems via ICD-10 search; tim
   await page.getByRole('heading', { name: 'Encounters and notes' }).waitFor();
   await page.getByText('No encounters recorded yet.').waitFor();
   await expectAccessible(page, 'notes tab');
-  await page.getByText('New encounter').click();
+  await page.getByText('New encounter', { exact: true }).click();
   // A date in the future is refused at its field.
   await page.getByLabel('Date', { exact: true }).fill(day(3));
   await page.getByLabel('Time', { exact: true }).fill('09:00');
@@ -55,12 +55,12 @@ test('notes: write from a template, sign, amend; problems via ICD-10 search; tim
   await encounter.getByText('Draft', { exact: true }).waitFor();
 
   // Template fields are checked by kind, then land in their sections.
-  await encounter.getByLabel('Heart rate (bpm) (Objective)').fill('fast');
-  await encounter.getByLabel('Presenting complaint (Subjective)').fill(MARKUP);
+  await encounter.getByLabel('Heart rate (bpm) (Objective)', { exact: true }).fill('fast');
+  await encounter.getByLabel('Presenting complaint (Subjective)', { exact: true }).fill(MARKUP);
   await encounter.getByLabel('Plan', { exact: true }).fill('Ibuprofen 400 mg, review in 1 week');
   await encounter.getByRole('button', { name: 'Save draft' }).click();
   await encounter.getByText('Enter a number for Heart rate (bpm).').waitFor();
-  await encounter.getByLabel('Heart rate (bpm) (Objective)').fill('72');
+  await encounter.getByLabel('Heart rate (bpm) (Objective)', { exact: true }).fill('72');
   await encounter.getByRole('button', { name: 'Save draft' }).click();
   await encounter.getByLabel('Objective', { exact: true }).and(page.locator('textarea')).waitFor();
   await page.waitForFunction(() => [...document.querySelectorAll('textarea')].some((t) => t.value.includes('Heart rate (bpm): 72')));
@@ -104,7 +104,7 @@ test('notes: write from a template, sign, amend; problems via ICD-10 search; tim
   await page.getByRole('button', { name: 'Add problem' }).click();
   const problem = page.getByTestId('problem').filter({ hasText: 'E11.9' });
   await problem.waitFor();
-  await problem.getByText('Type 2 diabetes mellitus without complications').waitFor();
+  await problem.getByRole('cell', { name: 'Type 2 diabetes mellitus without complications', exact: true }).waitFor();
   // A code that is not in the list is refused at the field.
   await page.getByLabel('ICD-10-CM code').fill('E11.999');
   await page.getByRole('button', { name: 'Add problem' }).click();
@@ -132,6 +132,13 @@ test('notes: write from a template, sign, amend; problems via ICD-10 search; tim
   await page.getByText('E11.9 Type 2 diabetes mellitus without complications').waitFor();
   await page.getByText('Ibuprofen 400 mg, review in 1 week').waitFor();
   await expectAccessible(page, 'print summary');
+  // The same summary as a PDF download.
+  const href = await page.getByRole('link', { name: 'Download PDF' }).getAttribute('href');
+  const pdf = await page.request.get(`${server.url}${href}`);
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  assert.match(pdf.headers()['content-disposition'], /^attachment; filename="chart-summary-/);
+  assert.ok((await pdf.body()).subarray(0, 8).toString() === '%PDF-1.4');
   await context.close();
 });
 
