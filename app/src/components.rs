@@ -7,10 +7,16 @@ use leptos::prelude::*;
 /// path once this page's code has hydrated (effects only run in the browser,
 /// after hydration). Browser tests wait for it; a code-split page is live
 /// only once its own wasm chunk has loaded.
+///
+/// The path is the router's, read when this page is created: after a
+/// client-side navigation to a code-split page, the page can render before
+/// the browser's address changes, and `window.location` would still name
+/// the page before.
 #[component]
 pub fn PageReady() -> impl IntoView {
-    Effect::new(|_| {
-        if let (Some(body), Ok(path)) = (document().body(), window().location().pathname()) {
+    let path = leptos_router::hooks::use_location().pathname.get_untracked();
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", &path);
         }
     });

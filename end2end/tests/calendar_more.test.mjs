@@ -82,8 +82,7 @@ async function drag(page, locator, x, y) {
   await page.mouse.up();
 }
 
-// Skipped with a reason, not deleted: it failed in the integrated run of 2026-11-24 (timeout waiting for the page).
-test('waitlist: add a patient, book them into a slot freed by a cancellation, book from free times', { skip: 'failed in the integrated run of 2026-11-24 (timeout waiting for the page); passed on its own branch; to be investigated before it counts' }, async () => {
+test('waitlist: add a patient, book them into a slot freed by a cancellation, book from free times', async () => {
   const context = await newContext();
   const page = await context.newPage();
   await signIn(page, server.url, desk);
@@ -212,8 +211,7 @@ test('drag an appointment to another practitioner\'s column; the dialog does the
   await context.close();
 });
 
-// Skipped with a reason, not deleted: it failed in the integrated run of 2026-11-24 (timeout waiting for the page).
-test('the week is a time grid: appointments at their times, a table of the same, drag to another day', { skip: 'failed in the integrated run of 2026-11-24 (timeout waiting for the page); passed on its own branch; to be investigated before it counts' }, async () => {
+test('the week is a time grid: appointments at their times, a table of the same, drag to another day', async () => {
   const context = await newContext();
   const page = await context.newPage();
   await signIn(page, server.url, desk);
@@ -243,7 +241,8 @@ test('the week is a time grid: appointments at their times, a table of the same,
   const next = addDays(day, 1);
   const nextColumn = page.locator(`section.cal-col[data-column="d:${next}"]`);
   const nextSlot = await nextColumn.locator('button.slot[data-time="14:00"]').boundingBox();
-  await drag(page, elena, nextSlot.x + nextSlot.width / 2, box.y + 8);
+  // Measured now: opening the table may have scrolled the page.
+  await drag(page, elena, nextSlot.x + nextSlot.width / 2, nextSlot.y + 8);
   await status(page).getByText(/Appointment moved to 14:00, /).waitFor();
   await nextColumn.locator('.appt', { hasText: 'Popescu, Elena' }).getByText('14:00–14:15').waitFor();
   assert.equal(await dayColumn.locator('.appt', { hasText: 'Popescu, Elena' }).count(), 0);
