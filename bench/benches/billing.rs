@@ -10,7 +10,8 @@
 //! Settings (environment): AMBULA_BENCH_CLINICS (100),
 //! AMBULA_BENCH_INVOICES (3000 per clinic), AMBULA_BENCH_PATIENTS (2000
 //! per clinic), AMBULA_BENCH_SAMPLES (300 per operation),
-//! AMBULA_BENCH_BACKENDS ("sqlite,postgres").
+//! AMBULA_BENCH_BACKENDS ("sqlite,postgres"); AMBULA_BENCH_KEEP=1 keeps
+//! the database afterwards (to look at plans; drop it by hand).
 //!
 //! Seeding writes what the services write (amounts from the domain's line
 //! rules, numbers from the clinic's counters without gaps, each payment's

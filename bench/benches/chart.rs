@@ -10,7 +10,8 @@
 //! Settings (environment): AMBULA_BENCH_CLINICS (100),
 //! AMBULA_BENCH_PATIENTS (10000 per clinic), AMBULA_BENCH_PRACTITIONERS
 //! (10 per clinic), AMBULA_BENCH_SAMPLES (300 per operation),
-//! AMBULA_BENCH_BACKENDS ("sqlite,postgres").
+//! AMBULA_BENCH_BACKENDS ("sqlite,postgres"); AMBULA_BENCH_KEEP=1 keeps
+//! the database afterwards (to look at plans; drop it by hand).
 //!
 //! Seeding writes the rows the services write (same columns, same
 //! values, clinical free text sealed with the same envelope encryption,
