@@ -680,6 +680,17 @@ async fn reports_aging_cash_up_revenue_and_export(ctx: Ctx) {
     assert_eq!(much_later.buckets.map(|m| m.minor), [0, 0, 0, 9_160]);
     assert_eq!(much_later.total.minor, 9_160);
     assert!(much_later.rows.iter().all(|r| r.days_overdue == 100));
+    // Each line names its patient (looked up for all lines at once); a
+    // restricted record only by its MRN.
+    let named = |report: &reports::AgingReport, id: PatientId| report.rows.iter().find(|r| r.patient_id == id).map(|r| r.patient.clone()).unwrap();
+    assert!(named(&aging, p0).ends_with(" Ana Costa"), "{}", named(&aging, p0));
+    assert!(named(&aging, p2).ends_with(" Carla Mendes"), "{}", named(&aging, p2));
+    let mut tx = ctx.services.db.write_in(&c.owner.scope).await.unwrap();
+    ambula_backend::repo::patients::set_restricted(&mut tx, &c.owner.scope, p2, true).await.unwrap();
+    tx.commit().await.unwrap();
+    let restricted = reports::aging(&ctx.services, &c.owner, &due_on.to_string()).await.unwrap();
+    assert!(named(&restricted, p2).ends_with(" (restricted)") && !named(&restricted, p2).contains("Carla"), "{}", named(&restricted, p2));
+    assert!(named(&restricted, p0).ends_with(" Ana Costa"));
     // Cash-up for today: per method and per staff member.
     let cash = reports::cash_up(&ctx.services, &c.owner, "").await.unwrap();
     let method = |m: &str| cash.by_method.iter().find(|(k, _)| k.as_str() == m).map(|(_, v)| v.minor).unwrap();

@@ -146,6 +146,37 @@ pub async fn merged_into(tx: &mut Tx, scope: &ClinicScope, survivor: PatientId) 
     .await)?)
 }
 
+/// What a report line shows of a patient.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PatientLabel {
+    pub id: uuid::Uuid,
+    pub mrn: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub restricted: bool,
+}
+
+/// The labels of these patients of the clinic (ids of another clinic, or
+/// of none, are simply absent): one indexed query per 200 ids.
+pub async fn labels(tx: &mut Tx, scope: &ClinicScope, ids: &[uuid::Uuid]) -> Result<Vec<PatientLabel>, ServiceError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(200) {
+        let placeholders = (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT id, mrn, given_name, family_name, restricted FROM patients WHERE clinic_id = $1 AND id IN ({placeholders})"
+        );
+        let rows: Vec<PatientLabel> = on_tx!(tx, c => {
+            let mut q = sqlx::query_as::<_, PatientLabel>(&sql).bind(scope.clinic_id().as_uuid());
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 pub async fn set_restricted(tx: &mut Tx, scope: &ClinicScope, id: PatientId, restricted: bool) -> Result<(), ServiceError> {
     on_tx!(tx, c => sqlx::query("UPDATE patients SET restricted = $3 WHERE clinic_id = $1 AND id = $2")
         .bind(scope.clinic_id().as_uuid())

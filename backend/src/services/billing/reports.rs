@@ -54,23 +54,31 @@ pub struct AgingReport {
     pub rows: Vec<AgingRow>,
 }
 
-/// Who a report line is about, as much as a report may show.
+/// Who a report line is about, as much as a report may show. One query
+/// per few hundred patients (`repo::patients::labels`), not one per line:
+/// an aging report names hundreds of patients.
 async fn patient_labels(
     tx: &mut crate::db::Tx,
     ctx: &AuthContext,
     ids: impl Iterator<Item = Uuid>,
 ) -> Result<HashMap<Uuid, String>, ServiceError> {
-    let mut out = HashMap::new();
-    for id in ids {
-        if out.contains_key(&id) {
-            continue;
-        }
-        let label = match repo::patients::get(tx, &ctx.scope, PatientId::from_uuid(id)).await? {
-            Some(p) if p.restricted => format!("{} (restricted)", p.mrn),
-            Some(p) => format!("{} {} {}", p.mrn, p.given_name, p.family_name),
-            None => id.to_string(),
-        };
-        out.insert(id, label);
+    let mut wanted: Vec<Uuid> = ids.collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out: HashMap<Uuid, String> = repo::patients::labels(tx, &ctx.scope, &wanted)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let label = if p.restricted {
+                format!("{} (restricted)", p.mrn)
+            } else {
+                format!("{} {} {}", p.mrn, p.given_name, p.family_name)
+            };
+            (p.id, label)
+        })
+        .collect();
+    for id in wanted {
+        out.entry(id).or_insert_with(|| id.to_string());
     }
     Ok(out)
 }
