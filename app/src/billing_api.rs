@@ -297,10 +297,8 @@ pub async fn invoice_credit_note(
 ) -> Result<String, AppError> {
     let (services, ctx) = require_auth().await?;
     let form = ambula_domain::billing::CreditNoteForm { reason, whole: (!whole.trim().is_empty()).then_some(whole), lines };
-    let invoice = invoices::credit_note(&services, &ctx, &invoice_id, &form).await?;
-    // The service answers with the corrected invoice; its newest credit
-    // note is the one just issued.
-    Ok(invoice.credit_notes.last().map(|c| c.id.to_string()).unwrap_or_default())
+    // The service answers with the credit note just issued.
+    Ok(invoices::credit_note(&services, &ctx, &invoice_id, &form).await?.id.to_string())
 }
 
 #[server(endpoint = "invoice_apply_credit")]
