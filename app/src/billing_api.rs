@@ -487,9 +487,10 @@ pub async fn fee_settings() -> Result<FeeSettingsData, AppError> {
     let list = fee_schedule::list(&services, &ctx).await?;
     let payer_list = payers::list(&services, &ctx).await?;
     let package_list = packages::list(&services, &ctx).await?;
+    let currency = ambula_backend::services::accounts::clinic_profile(&services, &ctx).await?.currency;
     let code_of = |id: ambula_domain::FeeServiceId| list.iter().find(|s| s.id == id).map(|s| s.code.clone()).unwrap_or_default();
     Ok(FeeSettingsData {
-        currency: list.first().map(|s| s.price.currency.code().to_owned()).unwrap_or_default(),
+        currency,
         can_manage: ctx.can(ambula_domain::Permission::ManageBilling),
         payers: payer_list
             .iter()

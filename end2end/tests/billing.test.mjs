@@ -62,7 +62,7 @@ test('invoice a visit, part-pay in cash, receipt, credit note, reports change', 
   await expectAccessible(page, '/app/billing/reports');
   // The revenue chart is an image with a title and a description, and a table.
   const chart = page.locator('#revenue-period svg[role="img"]');
-  assert.match(await chart.locator('title').first().innerText(), /Net revenue by period/);
+  assert.match(await chart.locator('title').first().textContent(), /Net revenue by period/);
   assert.ok(await page.locator('#revenue-period details table').count() === 1);
 
   // A completed visit of the demo week, not yet invoiced.

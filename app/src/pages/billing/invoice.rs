@@ -70,7 +70,7 @@ fn Detail(d: InvoiceData, version: RwSignal<u32>, last_receipt: RwSignal<Option<
         {(!d.reason.is_empty()).then(|| view! { <p>"Reason: " {d.reason.clone()}</p> })}
         {(!d.void_reason.is_empty()).then(|| view! { <p class="notice" role="note">"Voided: " {d.void_reason.clone()}</p> })}
         <LinesTable d=d.clone()/>
-        <dl class="totals" aria-label="Totals">
+        <dl class="totals">
             <dt>"Subtotal"</dt><dd>{d.subtotal.clone()}</dd>
             <dt>"Tax"</dt><dd>{d.tax.clone()}</dd>
             <dt>"Total"</dt><dd data-testid="invoice-total">{d.total.clone()}</dd>
