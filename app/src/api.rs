@@ -133,13 +133,17 @@ pub async fn dashboard() -> Result<DashboardView, AppError> {
         practitioners: figures.practitioners,
         patients: figures.patients,
         appointments_today: figures.appointments_today,
-        outstanding: format_money(figures.outstanding_minor, &figures.currency),
+        // In the currency's own exponent (JPY has none, BHD three).
+        outstanding: match ambula_domain::billing::Currency::parse(&figures.currency) {
+            Ok(currency) => ambula_domain::billing::Money::new(figures.outstanding_minor, currency).to_string(),
+            Err(_) => format_money(figures.outstanding_minor, &figures.currency),
+        },
         time_zone: figures.time_zone,
     })
 }
 
-/// Minor units to a display string. Currencies here have two decimals; the
-/// billing issue brings per-currency exponents.
+/// Minor units to a display string with two decimals: the fallback for a
+/// currency code missing from the shipped table.
 pub fn format_money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();

@@ -5,6 +5,7 @@
 //! service in `ambula-backend`.
 
 pub mod api;
+pub mod billing_api;
 pub mod chart_api;
 pub mod components;
 pub mod error;
@@ -36,6 +37,10 @@ use pages::{
     chart::{notes::ChartNotesPage, print::ChartPrintPage, problems::ChartProblemsPage, timeline::ChartTimelinePage},
     chart::{documents::ChartDocumentsPage, results::ChartResultsPage, vitals::ChartVitalsPage},
     insights::InsightsPage,
+    billing::{
+        account::{BillingAccountPage, ChartBillingPage}, invoice::InvoicePage, new_invoice::NewInvoicePage, receipt::ReceiptPage,
+        reports::BillingReportsPage, settings::FeeSettingsPage, BillingPage,
+    },
     patients::PatientsPage, public::*, staff::*,
     registry::{import::ImportPatientsPage, register::RegisterPatientPage},
 };
@@ -111,6 +116,13 @@ lazy_page!(ChartMedicationsRoute, ChartMedicationsPage);
 lazy_page!(ChartVitalsRoute, ChartVitalsPage);
 lazy_page!(ChartResultsRoute, ChartResultsPage);
 lazy_page!(ChartDocumentsRoute, ChartDocumentsPage);
+lazy_page!(ChartBillingRoute, ChartBillingPage);
+lazy_page!(NewInvoiceRoute, NewInvoicePage);
+lazy_page!(InvoiceRoute, InvoicePage);
+lazy_page!(ReceiptRoute, ReceiptPage);
+lazy_page!(BillingAccountRoute, BillingAccountPage);
+lazy_page!(BillingReportsRoute, BillingReportsPage);
+lazy_page!(FeeSettingsRoute, FeeSettingsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -144,6 +156,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients/new") view={Lazy::<RegisterPatientRoute>::new()}/>
                     <Route path=path!("patients/import") view={Lazy::<ImportPatientsRoute>::new()}/>
                     <Route path=path!("calendar/waitlist") view={Lazy::<WaitlistRoute>::new()}/>
+                    // Billing screens (pages/billing/mod.rs); static segments first.
+                    <Route path=path!("billing/new") view={Lazy::<NewInvoiceRoute>::new()}/>
+                    <Route path=path!("billing/reports") view={Lazy::<BillingReportsRoute>::new()}/>
+                    <Route path=path!("billing/settings") view={Lazy::<FeeSettingsRoute>::new()}/>
+                    <Route path=path!("billing/invoices/:id") view={Lazy::<InvoiceRoute>::new()}/>
+                    <Route path=path!("billing/receipts/:id") view={Lazy::<ReceiptRoute>::new()}/>
+                    <Route path=path!("billing/patients/:id") view={Lazy::<BillingAccountRoute>::new()}/>
                     // The patient chart: one lazy child route per tab (pages/chart/mod.rs).
                     <ParentRoute path=path!("patients/:id") view=ChartShell>
                         <Route path=path!("") view={Lazy::<ChartSummaryRoute>::new()}/>
@@ -155,6 +174,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("vitals") view={Lazy::<ChartVitalsRoute>::new()}/>
                         <Route path=path!("results") view={Lazy::<ChartResultsRoute>::new()}/>
                         <Route path=path!("documents") view={Lazy::<ChartDocumentsRoute>::new()}/>
+                        <Route path=path!("billing") view={Lazy::<ChartBillingRoute>::new()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

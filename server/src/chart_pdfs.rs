@@ -16,7 +16,7 @@ use axum::{
     Extension, Json,
 };
 
-fn error(error: ServiceError) -> Response {
+pub(crate) fn error(error: ServiceError) -> Response {
     match error {
         ServiceError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, Json(errors)).into_response(),
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED.into_response(),
@@ -30,7 +30,7 @@ fn error(error: ServiceError) -> Response {
     }
 }
 
-fn pdf(printout: printouts::Printout) -> Response {
+pub(crate) fn pdf(printout: printouts::Printout) -> Response {
     // Server-made names: letters, digits, dashes and dots only.
     let name: String = printout.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.')).collect();
     let mut response = printout.bytes.into_response();

@@ -2,6 +2,7 @@
 //! The Ambula server: configuration, HTTP routing and the CLI commands.
 
 pub mod calendar;
+pub mod billing_pdfs;
 pub mod chart_pdfs;
 pub mod config;
 pub mod documents;

@@ -1,7 +1,7 @@
 //! The HTTP surface: health checks, server functions, pages and static
 //! files, wrapped in the middleware that every response passes through.
 
-use crate::chart_pdfs;
+use crate::{billing_pdfs, chart_pdfs};
 use crate::{calendar, config::Config, documents, middleware, payments};
 use ambula_backend::Services;
 use app::{session::CookieSettings, shell, App};
@@ -76,6 +76,10 @@ pub fn router(config: &Config, services: Services) -> Router {
         .route(PRESCRIPTION_PDF, get(chart_pdfs::prescription))
         .route(REFERRAL_LETTER_PDF, get(chart_pdfs::referral_letter))
         .route(CHART_SUMMARY_PDF, get(chart_pdfs::chart_summary))
+        .route(INVOICE_PDF, get(billing_pdfs::invoice))
+        .route(RECEIPT_PDF, get(billing_pdfs::receipt))
+        .route(STATEMENT_PDF, get(billing_pdfs::statement))
+        .route(BILLING_CSV, get(billing_pdfs::export_csv))
         .route(PAYMENT_WEBHOOK, post(payments::webhook))
         .route(
             "/api/{*fn_name}",
@@ -131,6 +135,14 @@ pub const PRESCRIPTION_PDF: &str = "/api/medications/{id}/prescription";
 pub const REFERRAL_LETTER_PDF: &str = "/api/referrals/{id}/letter";
 /// A patient's chart summary (PDF).
 pub const CHART_SUMMARY_PDF: &str = "/api/patients/{id}/summary.pdf";
+/// An invoice or credit note (PDF).
+pub const INVOICE_PDF: &str = "/api/invoices/{id}/pdf";
+/// A payment's receipt (PDF).
+pub const RECEIPT_PDF: &str = "/api/payments/{id}/receipt";
+/// A patient's statement of account (PDF).
+pub const STATEMENT_PDF: &str = "/api/patients/{id}/statement";
+/// The accountant's CSV of a period.
+pub const BILLING_CSV: &str = "/api/billing/export.csv";
 /// The online payment provider's webhook: authorized by its signature,
 /// not a session (`server/src/payments.rs`).
 pub const PAYMENT_WEBHOOK: &str = "/payments/webhook";
@@ -144,6 +156,10 @@ pub const DATA_ROUTES: &[(&str, &str)] = &[
     ("GET", PRESCRIPTION_PDF),
     ("GET", REFERRAL_LETTER_PDF),
     ("GET", CHART_SUMMARY_PDF),
+    ("GET", INVOICE_PDF),
+    ("GET", RECEIPT_PDF),
+    ("GET", STATEMENT_PDF),
+    ("GET", BILLING_CSV),
 ];
 
 /// The audit trail as CSV, with the viewer's filters as query parameters.

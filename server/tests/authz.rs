@@ -54,6 +54,8 @@ enum Target {
     Medication,
     Referral,
     LabOrder,
+    Invoice,
+    Payment,
 }
 
 struct Spec {
@@ -245,7 +247,65 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/result_attach_report", kind: Kind2::Id(Target::LabOrder), forbidden_for: Some("front_desk"), form: &[("order_id", "{id}"), ("document_id", "00000000-0000-7000-8000-000000000000")] },
     Spec { path: "/api/documents_list", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },
     Spec { path: "GET /api/documents/{id}/preview", kind: Kind2::Id(Target::Document), forbidden_for: Some("billing"), form: &[] },
+    // Billing: ViewBilling to read (nurses have none), ManageBilling to
+    // change (front desk reads only), ExportData for the accountant's CSV
+    // (billing staff may not). Forms with lines are Signed here: their
+    // lines are checked before the patient, so the 404 probe would meet a
+    // 422; the services' own tests cover the other clinic's patient.
+    Spec { path: "/api/billing_overview", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("status", "")] },
+    Spec { path: "/api/invoice_from_appointment", kind: Kind2::Id(Target::Appointment), forbidden_for: Some("front_desk"), form: &[("appointment_id", "{id}")] },
+    Spec { path: "/api/invoice_create", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("payer_id", ""), ("due_on", ""), ("note", "")] },
+    Spec { path: "/api/invoice_detail", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("nurse"), form: &[("invoice_id", "{id}")] },
+    Spec { path: "/api/invoice_issue", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("front_desk"), form: &[("invoice_id", "{id}")] },
+    Spec { path: "/api/invoice_delete_draft", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("front_desk"), form: &[("invoice_id", "{id}")] },
+    Spec { path: "/api/invoice_void", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("front_desk"), form: &[("invoice_id", "{id}"), ("reason", "Entered twice")] },
+    Spec { path: "/api/invoice_credit_note", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("front_desk"), form: &[("invoice_id", "{id}"), ("reason", "Goodwill"), ("whole", "on")] },
+    Spec { path: "/api/invoice_apply_credit", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("front_desk"), form: &[("invoice_id", "{id}")] },
+    Spec { path: "/api/payment_record", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("method", "cash"), ("amount", "1"), ("reference", "")] },
+    Spec { path: "/api/payment_refund", kind: Kind2::Id(Target::Payment), forbidden_for: Some("front_desk"), form: &[("payment_id", "{id}"), ("amount", "1"), ("reason", "Overcharged"), ("method", "")] },
+    Spec { path: "/api/payment_receipt", kind: Kind2::Id(Target::Payment), forbidden_for: Some("nurse"), form: &[("payment_id", "{id}")] },
+    Spec { path: "/api/patient_account", kind: Kind2::Id(Target::Patient), forbidden_for: Some("nurse"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/fee_settings", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "/api/fee_service_create", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("code", "X1"), ("description", "Test"), ("price", "10")] },
+    Spec { path: "/api/fee_service_set_active", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("service_id", "00000000-0000-7000-8000-000000000000"), ("active", "false")] },
+    Spec { path: "/api/payer_create", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("name", "Insurer"), ("kind", "insurer")] },
+    Spec { path: "/api/payer_set_price", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("service_id", "00000000-0000-7000-8000-000000000000"), ("payer_id", "00000000-0000-7000-8000-000000000000"), ("price", "1")] },
+    Spec { path: "/api/package_create", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("name", "Ten"), ("service_id", ""), ("sessions", "10"), ("price", "100")] },
+    Spec { path: "/api/billing_reports", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("as_of", ""), ("day", ""), ("from", ""), ("to", ""), ("group_by", "")] },
+    Spec { path: "/api/patient_coverages", kind: Kind2::Id(Target::Patient), forbidden_for: Some("nurse"), form: &[("patient_id", "{id}")] },
+    Spec { path: "/api/coverage_add", kind: Kind2::Id(Target::Patient), forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("payer_id", ""), ("member_id", "M-1"), ("plan", ""), ("valid_from", "2026-01-01"), ("valid_to", ""), ("covered_percent", "80")] },
+    Spec { path: "/api/invoice_insurance", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("nurse"), form: &[("invoice_id", "{id}")] },
+    Spec { path: "/api/claim_create", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("invoice_id", "00000000-0000-7000-8000-000000000000"), ("coverage_id", "00000000-0000-7000-8000-000000000000"), ("diagnosis_codes", "J06.9"), ("procedure_codes", ""), ("amount", "")] },
+    Spec { path: "/api/claim_submit", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("claim_id", "00000000-0000-7000-8000-000000000000")] },
+    Spec { path: "/api/claim_decide", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("claim_id", "00000000-0000-7000-8000-000000000000"), ("decision", "accept"), ("reason", "")] },
+    Spec { path: "/api/claim_remit", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("claim_id", "00000000-0000-7000-8000-000000000000"), ("amount", "1"), ("reference", "")] },
+    Spec { path: "GET /api/invoices/{id}/pdf", kind: Kind2::Id(Target::Invoice), forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "GET /api/payments/{id}/receipt", kind: Kind2::Id(Target::Payment), forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "GET /api/patients/{id}/statement", kind: Kind2::Id(Target::Patient), forbidden_for: Some("nurse"), form: &[] },
+    Spec { path: "GET /api/billing/export.csv", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
 ];
+
+/// An issued invoice of `patient` with a payment of 10 on it, made through
+/// the services; returns the invoice's and the payment's ids.
+async fn billing_setup(app: &App, cookie: &str, patient: &str) -> (String, String) {
+    use ambula_backend::services::{auth, billing::{invoices, payments}};
+    use ambula_domain::billing::{AllocationForm, InvoiceForm, InvoiceLineForm, PaymentForm};
+    let token = cookie.split_once('=').unwrap().1;
+    let ctx = auth::authenticate(&app.services, token).await.unwrap();
+    let line = InvoiceLineForm { description: "Consultation".into(), quantity: "1".into(), unit_price: "45".into(), ..Default::default() };
+    let form = InvoiceForm { patient_id: patient.into(), lines: vec![line], ..Default::default() };
+    let draft = invoices::create(&app.services, &ctx, &form).await.unwrap();
+    let invoice = invoices::issue(&app.services, &ctx, &draft.id.to_string()).await.unwrap().id.to_string();
+    let pay = PaymentForm {
+        patient_id: patient.into(),
+        method: "cash".into(),
+        amount: "10".into(),
+        allocations: vec![AllocationForm { invoice_id: invoice.clone(), amount: String::new() }],
+        ..Default::default()
+    };
+    let payment = payments::record(&app.services, &ctx, &pay).await.unwrap().payment_id.to_string();
+    (invoice, payment)
+}
 
 /// A well-formed encounter in the past, so only the id decides the answer.
 const ENCOUNTER_FORM: &[(&str, &str)] = &[("patient_id", "{id}"), ("date", "2025-01-15"), ("time", "09:00"), ("kind", "consultation")];
@@ -498,6 +558,8 @@ async fn matrix(app: App) {
     let (a_note, a_problem) = chart_setup(&app, &a, &a_patient).await;
     let (b_allergy, b_medication, b_referral) = meds_records(&app, &b, &b_patient).await;
     let (_, a_medication, a_referral) = meds_records(&app, &a, &a_patient).await;
+    let (b_invoice, b_payment) = billing_setup(&app, &b, &b_patient).await;
+    let (a_invoice, a_payment) = billing_setup(&app, &a, &a_patient).await;
     let snapshot = || {
         let (app, b) = (&app, b.clone());
         let b_patient = b_patient.clone();
@@ -541,6 +603,8 @@ async fn matrix(app: App) {
                 Target::Medication => &b_medication,
                 Target::Referral => &b_referral,
                 Target::LabOrder => &b_order,
+                Target::Invoice => &b_invoice,
+                Target::Payment => &b_payment,
             };
             let status = app.probe(spec, theirs, Some(&a)).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{} with clinic B's {target:?} id", spec.path);
@@ -559,6 +623,8 @@ async fn matrix(app: App) {
                 Kind2::Id(Target::Medication) => a_medication.as_str(),
                 Kind2::Id(Target::Referral) => a_referral.as_str(),
                 Kind2::Id(Target::LabOrder) => a_order.as_str(),
+                Kind2::Id(Target::Invoice) => a_invoice.as_str(),
+                Kind2::Id(Target::Payment) => a_payment.as_str(),
                 _ => "",
             };
             // A member cannot act on themself either way; probe the nurse's

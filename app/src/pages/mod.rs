@@ -1,5 +1,6 @@
 pub mod account;
 pub mod auth_steps;
+pub mod billing;
 pub mod calendar;
 pub mod calendar_setup;
 pub mod chart;

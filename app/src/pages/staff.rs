@@ -108,22 +108,6 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// An area whose screens arrive with a later release; says so plainly.
-#[component]
-fn ComingArea(title: &'static str, what: &'static str) -> impl IntoView {
-    view! {
-        <Title text=format!("{title} · Ambula")/>
-        <h1>{title}</h1>
-        <p class="lead">{what}</p>
-        <p class="notice" role="note">"This area is being built. The data behind it is already kept safely in your clinic's database."</p>
-    }
-}
-
-#[component]
-pub fn BillingPage() -> impl IntoView {
-    view! { <ComingArea title="Billing" what="Invoices, payments, insurance claims, balances and revenue reports."/> }
-}
-
 fn check_clinic(v: &str) -> Option<String> {
     ClinicName::parse(v).err().map(|e| e.0)
 }

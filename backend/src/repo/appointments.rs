@@ -331,3 +331,22 @@ pub async fn cancelled_between(tx: &mut Tx, scope: &ClinicScope, from: DbTime, t
         .fetch_all(c)
         .await)?)
 }
+
+/// Completed appointments since `from` with no live invoice and no package
+/// session used for them: what is left to bill, newest first.
+pub async fn completed_uninvoiced(tx: &mut Tx, scope: &ClinicScope, from: DbTime, limit: i64) -> Result<Vec<AppointmentRow>, ServiceError> {
+    let sql = format!(
+        "{SELECT} WHERE a.clinic_id = $1 AND a.status = 'completed' AND a.starts_at >= $2
+           AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.clinic_id = a.clinic_id AND i.appointment_id = a.id
+                           AND i.kind = 'invoice' AND i.status <> 'void')
+           AND NOT EXISTS (SELECT 1 FROM package_uses u WHERE u.clinic_id = a.clinic_id AND u.appointment_id = a.id)
+         ORDER BY a.starts_at DESC, a.id
+         LIMIT $3"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, AppointmentRow>(&sql)
+        .bind(scope.clinic_id().as_uuid())
+        .bind(from)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+}

@@ -199,3 +199,12 @@ pub async fn set_paid(
     .await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
+
+/// The claims made from an invoice, newest first.
+pub async fn claims_of_invoice(tx: &mut Tx, scope: &ClinicScope, invoice: Uuid) -> Result<Vec<ClaimRow>, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, ClaimRow>(&format!("{CLAIM} WHERE clinic_id = $1 AND invoice_id = $2 ORDER BY number DESC"))
+        .bind(scope.clinic_id().as_uuid())
+        .bind(invoice)
+        .fetch_all(c)
+        .await)?)
+}

@@ -492,3 +492,69 @@ pub async fn appointment_invoiced(tx: &mut Tx, scope: &ClinicScope, appointment:
     .await)?;
     Ok(n > 0)
 }
+
+/// A line of the clinic's invoice list: the document and its patient's
+/// name (the service hides names of restricted records).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub patient_id: Uuid,
+    pub number: Option<i64>,
+    pub currency: String,
+    pub total_minor: i64,
+    pub paid_minor: i64,
+    pub credited_minor: i64,
+    pub status: String,
+    pub due_on: Option<NaiveDate>,
+    pub issued_at: Option<DbTime>,
+    pub created_at: DbTime,
+    pub mrn: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub restricted: bool,
+}
+
+/// Which documents the clinic's list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFilter {
+    All,
+    /// Issued or partly paid invoices with money due.
+    Outstanding,
+    Draft,
+    Paid,
+    Void,
+    CreditNotes,
+}
+
+/// The clinic's documents, at most `limit`: money still due first (oldest
+/// due date first, the order the desk chases them), then the rest newest
+/// first.
+pub async fn list_clinic(tx: &mut Tx, scope: &ClinicScope, filter: ListFilter, limit: i64) -> Result<Vec<ListRow>, ServiceError> {
+    let condition = match filter {
+        ListFilter::All => "",
+        ListFilter::Outstanding => {
+            "AND i.kind = 'invoice' AND i.status IN ('issued', 'partially_paid') AND i.total_minor - i.credited_minor - i.paid_minor > 0"
+        }
+        ListFilter::Draft => "AND i.status = 'draft'",
+        ListFilter::Paid => "AND i.kind = 'invoice' AND i.status IN ('paid', 'credited')",
+        ListFilter::Void => "AND i.status = 'void'",
+        ListFilter::CreditNotes => "AND i.kind = 'credit_note'",
+    };
+    let sql = format!(
+        "SELECT i.id, i.kind, i.patient_id, i.number, i.currency, i.total_minor, i.paid_minor, i.credited_minor, i.status,
+                i.due_on, i.issued_at, i.created_at, p.mrn, p.given_name, p.family_name, p.restricted
+         FROM invoices i JOIN patients p ON p.clinic_id = i.clinic_id AND p.id = i.patient_id
+         WHERE i.clinic_id = $1 {condition}
+         ORDER BY CASE WHEN i.kind = 'invoice' AND i.status IN ('issued', 'partially_paid')
+                        AND i.total_minor - i.credited_minor - i.paid_minor > 0 THEN 0 ELSE 1 END,
+                  CASE WHEN i.kind = 'invoice' AND i.status IN ('issued', 'partially_paid') THEN i.due_on END,
+                  i.created_at DESC, i.id DESC
+         LIMIT $2"
+    );
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, ListRow>(&sql)
+        .bind(scope.clinic_id().as_uuid())
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+}

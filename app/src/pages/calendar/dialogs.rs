@@ -383,6 +383,26 @@ pub fn AppointmentDialog(
             </fieldset>
         }
     });
+    // A completed visit can be invoiced from here: the draft opens with
+    // the visit's service filled in (roles without billing get the
+    // refusal as a message).
+    let invoice_block = (a.status == AppointmentStatus::Completed).then(|| {
+        let id = a.id.clone();
+        let navigate = leptos_router::hooks::use_navigate();
+        let invoice = move |_| {
+            let (id, navigate) = (id.clone(), navigate.clone());
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let result = crate::billing_api::invoice_from_appointment(id).await;
+                busy.set(false);
+                match result {
+                    Ok(invoice) => navigate(&format!("/app/billing/invoices/{invoice}"), Default::default()),
+                    Err(e) => status_error.set(Some(e)),
+                }
+            });
+        };
+        view! { <h3>"Billing"</h3><div class="button-row"><button type="button" disabled=move || busy.get() on:click=invoice>"Invoice this visit"</button></div> }
+    });
     let movable = matches!(a.status, AppointmentStatus::Booked | AppointmentStatus::Confirmed);
     let reschedule = movable.then(|| view! { <Reschedule appointment=a.clone() can_override today=today.clone() choices on_done/> });
     let room = if a.room_name.is_empty() { "No room".to_owned() } else { a.room_name.clone() };
@@ -400,9 +420,10 @@ pub fn AppointmentDialog(
                 {series.then(|| view! { <dt>"Series"</dt><dd>"Part of a weekly series"</dd> })}
             </dl>
             <div class="form-alert" role="alert">
-                {move || status_error.get().map(|e| view! { <p>{e.field("status").unwrap_or_else(|| if matches!(e, AppError::Invalid(_)) { "Please correct the fields marked below.".to_owned() } else { e.summary() })}</p> })}
+                {move || status_error.get().map(|e| view! { <p>{e.field("status").or_else(|| e.field("appointment_id")).unwrap_or_else(|| if matches!(e, AppError::Invalid(_)) { "Please correct the fields marked below.".to_owned() } else { e.summary() })}</p> })}
             </div>
             {(!steps.is_empty()).then(|| view! { <h3>"Status"</h3><div class="button-row">{simple}</div> })}
+            {invoice_block}
             {cancel_block}
             {reschedule}
         </Modal>

@@ -12,6 +12,7 @@
 //! | Vitals | `vitals` | `vitals` |
 //! | Results | `results` | `results` |
 //! | Documents | `documents` | `documents` |
+//! | Billing (account, statement, payments) | `billing` | `../billing/account` |
 
 pub mod summary;
 pub mod reminders;
@@ -37,7 +38,7 @@ use leptos_router::{
 };
 
 /// The chart's tabs: route segment and label, in display order.
-pub const TABS: [(&str, &str); 8] = [
+pub const TABS: [(&str, &str); 9] = [
     ("", "Summary"),
     ("timeline", "Timeline"),
     ("notes", "Notes"),
@@ -46,6 +47,7 @@ pub const TABS: [(&str, &str); 8] = [
     ("vitals", "Vitals"),
     ("results", "Results"),
     ("documents", "Documents"),
+    ("billing", "Billing"),
 ];
 
 /// The patient id of the chart being shown (from the route).

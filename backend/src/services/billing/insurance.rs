@@ -341,3 +341,19 @@ pub async fn get_claim(services: &Services, ctx: &AuthContext, claim_id: &str) -
     tx.commit().await?;
     Ok(view)
 }
+
+/// The claims made from an invoice, newest first (the invoice's page).
+pub async fn claims_of_invoice(services: &Services, ctx: &AuthContext, invoice_id: &str) -> Result<Vec<ClaimView>, ServiceError> {
+    require(services, ctx, Permission::ViewBilling, "claim.read", "invoice", invoice_id).await?;
+    let now = services.now();
+    let mut tx = services.db.write_in(&ctx.scope).await?;
+    let (invoice, patient) = or_denied!(tx, load_invoice(&mut tx, ctx, invoice_id, "claim.read", now).await?);
+    let mut views = Vec::new();
+    for row in repo::insurance::claims_of_invoice(&mut tx, &ctx.scope, invoice.id).await? {
+        views.push(claim_view(services, &mut tx, ctx, row).await?);
+    }
+    let entry = Entry::ok("claim.read", "invoice", invoice.id).patient(patient.id).detail(format!("{} claims", views.len()));
+    audit::record(&mut tx, &ctx.scope, &actor(ctx), entry, now).await?;
+    tx.commit().await?;
+    Ok(views)
+}

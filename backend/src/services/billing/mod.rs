@@ -15,10 +15,12 @@
 pub mod fee_schedule;
 pub mod insurance;
 pub mod invoices;
+pub mod listing;
 pub mod online;
 pub mod packages;
 pub mod payers;
 pub mod payments;
+pub mod printouts;
 pub mod reports;
 pub(crate) mod seed;
 

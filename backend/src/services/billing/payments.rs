@@ -49,7 +49,7 @@ fn receipt_label(number: i64) -> String {
     format!("RCT-{number:06}")
 }
 
-async fn receipt(tx: &mut Tx, ctx: &AuthContext, payment: &PaymentRow, patient_name: String) -> Result<ReceiptView, ServiceError> {
+pub(crate) async fn receipt(tx: &mut Tx, ctx: &AuthContext, payment: &PaymentRow, patient_name: String) -> Result<ReceiptView, ServiceError> {
     let currency = stored_currency(&payment.currency)?;
     let clinic = repo::clinics::get(tx, &ctx.scope).await?;
     let mut allocations = Vec::new();
@@ -197,7 +197,7 @@ pub async fn record(services: &Services, ctx: &AuthContext, form: &PaymentForm) 
 }
 
 /// Loads a payment the caller may act on, or records the denial.
-async fn load_payment(
+pub(crate) async fn load_payment(
     tx: &mut Tx,
     ctx: &AuthContext,
     raw_id: &str,
