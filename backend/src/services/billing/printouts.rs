@@ -14,39 +14,16 @@ use crate::{
     audit::{self, Entry},
     error::ServiceError,
     pdf::{Block, Column, Document},
-    repo::{self, clinics::ClinicRow, patients::PatientRow},
+    repo,
     scope::AuthContext,
-    services::medications::printouts::Printout,
+    // The letterhead, running head and patient block are the chart
+    // printouts' own, so every PDF the clinic sends looks alike.
+    services::medications::printouts::{letterhead, patient_fields, patient_name as name_of, running, Printout},
     Services,
 };
 use ambula_domain::{billing::Money, Permission};
 use std::collections::BTreeMap;
 
-fn letterhead(clinic: &ClinicRow) -> Vec<String> {
-    let mut lines = vec![clinic.name.clone()];
-    if let Some(address) = &clinic.address {
-        lines.push(address.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(", "));
-    }
-    let contact: Vec<String> = [clinic.phone.as_ref().map(|p| format!("Phone {p}")), clinic.email.clone()].into_iter().flatten().collect();
-    if !contact.is_empty() {
-        lines.push(contact.join(" · "));
-    }
-    lines
-}
-
-fn name_of(p: &PatientRow) -> String {
-    format!("{} {}", p.given_name, p.family_name)
-}
-
-fn running(p: &PatientRow) -> String {
-    format!("{}, born {} · record {}", name_of(p), p.date_of_birth, p.mrn)
-}
-
-fn patient_fields(doc: &mut Document, p: &PatientRow) {
-    doc.push(Block::Field("Patient".into(), name_of(p)))
-        .push(Block::Field("Date of birth".into(), p.date_of_birth.to_string()))
-        .push(Block::Field("Record".into(), p.mrn.clone()));
-}
 
 /// A file name made of the document's label and date: letters, digits and
 /// dashes only (the route filters again).

@@ -32,15 +32,15 @@ pub(crate) fn letterhead(clinic: &ClinicRow) -> Vec<String> {
     lines
 }
 
-fn patient_name(p: &PatientRow) -> String {
+pub(crate) fn patient_name(p: &PatientRow) -> String {
     format!("{} {}", p.given_name, p.family_name)
 }
 
-fn running(p: &PatientRow) -> String {
+pub(crate) fn running(p: &PatientRow) -> String {
     format!("{}, born {} · record {}", patient_name(p), p.date_of_birth, p.mrn)
 }
 
-fn patient_fields(doc: &mut Document, p: &PatientRow) {
+pub(crate) fn patient_fields(doc: &mut Document, p: &PatientRow) {
     doc.push(Block::Field("Patient".into(), patient_name(p)))
         .push(Block::Field("Date of birth".into(), p.date_of_birth.to_string()))
         .push(Block::Field("Record".into(), p.mrn.clone()));
