@@ -227,13 +227,18 @@ pub async fn meds_chart(patient_id: String) -> Result<MedsChartView, AppError> {
 #[server(endpoint = "allergy_badge")]
 pub async fn allergy_badge(patient_id: String) -> Result<Option<AllergyBadgeView>, AppError> {
     let (services, ctx) = require_auth().await?;
-    Ok(allergies::badge(&services, &ctx, &patient_id).await?.map(|badge| match badge {
+    Ok(allergies::badge(&services, &ctx, &patient_id).await?.map(badge_view))
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn badge_view(badge: allergies::AllergyBadge) -> AllergyBadgeView {
+    match badge {
         allergies::AllergyBadge::NotRecorded => AllergyBadgeView::NotRecorded,
         allergies::AllergyBadge::NoKnown => AllergyBadgeView::NoKnown,
         allergies::AllergyBadge::Active(list) => {
             AllergyBadgeView::Active(list.into_iter().map(|(substance, severity)| format!("{substance} ({severity})")).collect())
         }
-    }))
+    }
 }
 
 #[server(endpoint = "allergy_add")]

@@ -185,6 +185,26 @@ pub async fn patient_record(id: String) -> Result<PatientRecordView, AppError> {
     Ok(record_view(patient, &clinic_tz(&services, &ctx).await?))
 }
 
+/// What the chart page needs before it can show anything: the record
+/// (header and Summary tab) and the allergy badge, in one request and one
+/// database transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartOpeningView {
+    pub record: PatientRecordView,
+    /// `None` for roles that do not read clinical records.
+    pub allergies: Option<crate::meds_api::AllergyBadgeView>,
+}
+
+#[server(endpoint = "chart_open")]
+pub async fn chart_open(id: String) -> Result<ChartOpeningView, AppError> {
+    let (services, ctx) = require_auth().await?;
+    let opened = ambula_backend::services::chart::opening::open(&services, &ctx, &id).await?;
+    Ok(ChartOpeningView {
+        record: record_view(opened.patient, &opened.time_zone),
+        allergies: opened.allergies.map(crate::meds_api::badge_view),
+    })
+}
+
 /// Saves the Summary tab's edit form.
 #[server(endpoint = "patient_save")]
 pub async fn patient_save(

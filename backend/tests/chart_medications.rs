@@ -10,7 +10,7 @@ use ambula_backend::{
     services::{
         accounts, auth,
         medications::{allergies, immunizations, overview, prescriptions, printouts, referrals},
-        chart::summary,
+        chart::{opening, summary},
         patients, ClientInfo,
     },
     AuthContext, Db, ServiceError, Services,
@@ -34,6 +34,7 @@ ambula_testkit::on_both_backends!(
     prescriptions_and_referral_letters_print_as_audited_pdfs,
     immunizations_and_referrals_are_listed,
     the_chart_summary_pdf_lists_allergies_and_current_medicines,
+    opening_a_chart_reads_record_and_badge_in_one_audited_call,
 );
 
 struct Ctx {
@@ -495,4 +496,40 @@ async fn the_chart_summary_pdf_lists_allergies_and_current_medicines(ctx: Ctx) {
     // Another clinic's staff: 404, and nothing printed for them.
     let other = sign_up(&ctx, "Elsewhere", "owner@elsewhere.example").await;
     assert!(matches!(summary::summary_pdf(&ctx.services, &other, &p).await, Err(ServiceError::NotFound)));
+}
+
+async fn opening_a_chart_reads_record_and_badge_in_one_audited_call(ctx: Ctx) {
+    let owner = sign_up(&ctx, "Harbour", "owner@harbour.example").await;
+    let p = patient(&ctx, &owner, false).await;
+    allergies::add(&ctx.services, &owner, &p, &penicillin()).await.unwrap();
+    let reads = audited(&ctx, "patient.read", "ok").await;
+
+    // The same record and badge as the separate reads give.
+    let opened = opening::open(&ctx.services, &owner, &p).await.unwrap();
+    let record = patients::get(&ctx.services, &owner, &p).await.unwrap();
+    assert_eq!((opened.patient.id, opened.patient.mrn.as_str()), (record.id, record.mrn.as_str()));
+    assert_eq!(opened.allergies, allergies::badge(&ctx.services, &owner, &p).await.unwrap());
+    assert_eq!(opened.allergies, Some(allergies::AllergyBadge::Active(vec![("Penicillin".into(), "Severe")])));
+    assert_eq!(opened.time_zone, "Europe/Lisbon");
+    // Audited exactly like them: one patient read and one allergy read each.
+    assert_eq!(audited(&ctx, "patient.read", "ok").await - reads, 2);
+    assert_eq!(audited(&ctx, "allergy.read", "ok").await, 2);
+
+    // Front desk opens the chart without the clinical badge (and no refusal).
+    let desk = join(&ctx, &owner, "desk@harbour.example", "front_desk").await;
+    let opened = opening::open(&ctx.services, &desk, &p).await.unwrap();
+    assert_eq!((opened.patient.id, opened.allergies), (record.id, None));
+    assert_eq!(audited(&ctx, "allergy.read", "ok").await, 2);
+
+    // Another clinic's patient, or no id at all: 404 and an audited denial.
+    let other = sign_up(&ctx, "Elsewhere", "owner@elsewhere.example").await;
+    let denied = audited(&ctx, "patient.read", "denied").await;
+    assert!(matches!(opening::open(&ctx.services, &other, &p).await, Err(ServiceError::NotFound)));
+    assert!(matches!(opening::open(&ctx.services, &other, "not-an-id").await, Err(ServiceError::NotFound)));
+    assert_eq!(audited(&ctx, "patient.read", "denied").await - denied, 2);
+
+    // A restricted record stays with its care team.
+    let doctor = join(&ctx, &owner, "doctor@harbour.example", "practitioner").await;
+    let hidden = patient(&ctx, &owner, true).await;
+    assert!(matches!(opening::open(&ctx.services, &doctor, &hidden).await, Err(ServiceError::Restricted)));
 }

@@ -197,6 +197,7 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/patient_import", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("csv", "given_name,family_name,date_of_birth\nAna,Beta,1980-01-01\n"), ("dry_run", "on")] },
     Spec { path: "/api/patient_export", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
     Spec { path: "/api/patient_record", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("id", "{id}")] },
+    Spec { path: "/api/chart_open", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("id", "{id}")] },
     Spec { path: "/api/patient_save", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: PATIENT_FORM },
     Spec { path: "/api/patient_deactivate", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}"), ("reason", "moved")] },
     Spec { path: "/api/patient_reactivate", kind: Kind2::Id(Target::Patient), forbidden_for: Some("billing"), form: &[("patient_id", "{id}")] },

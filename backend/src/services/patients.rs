@@ -164,11 +164,18 @@ pub async fn get(services: &Services, ctx: &AuthContext, id: &str) -> Result<Pat
             return Err(denied);
         }
     };
-    let entry = Entry::ok("patient.read", "patient", row.id).patient(row.id).break_glass(until.is_some());
-    audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
-    let today = clinic_today(&mut tx, ctx, now).await?;
-    let merged_from = repo::patients::merged_into(&mut tx, &ctx.scope, PatientId::from_uuid(row.id)).await?;
+    let view = read_in(&mut tx, ctx, row, until, now).await?;
     tx.commit().await?;
+    Ok(view)
+}
+
+/// The audited read of a patient the caller may see (found by `load_for`),
+/// inside the caller's transaction: the view `get` answers with.
+pub(crate) async fn read_in(tx: &mut Tx, ctx: &AuthContext, row: PatientRow, until: Option<DbTime>, now: DbTime) -> Result<PatientView, ServiceError> {
+    let entry = Entry::ok("patient.read", "patient", row.id).patient(row.id).break_glass(until.is_some());
+    audit::record(tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
+    let today = clinic_today(tx, ctx, now).await?;
+    let merged_from = repo::patients::merged_into(tx, &ctx.scope, PatientId::from_uuid(row.id)).await?;
     let mut view = PatientView::from_row(row, until, today);
     view.merged_from = merged_from.into_iter().map(|(id, mrn)| (PatientId::from_uuid(id), mrn)).collect();
     Ok(view)

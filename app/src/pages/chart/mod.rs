@@ -17,6 +17,7 @@
 pub mod summary;
 pub mod reminders;
 pub mod fields;
+pub mod growth;
 pub mod notes;
 pub mod print;
 pub mod problems;
@@ -30,7 +31,10 @@ pub mod results;
 pub mod documents;
 
 use super::staff::error_view;
-use crate::security_api::patient_get;
+use crate::{
+    error::AppError,
+    registry_api::{chart_open, ChartOpeningView},
+};
 use leptos::{either::Either, prelude::*};
 use leptos_router::{
     components::{Outlet, A},
@@ -65,10 +69,17 @@ pub fn chart_href(patient_id: &str, tab: &str) -> String {
     }
 }
 
+/// The chart's opening read (record and allergy badge in one request),
+/// shared with the allergy badge and the Summary tab so that opening a
+/// chart costs one round trip, not three.
+#[derive(Clone, Copy)]
+pub struct ChartOpened(pub Resource<Result<ChartOpeningView, AppError>>);
+
 #[component]
 pub fn ChartShell() -> impl IntoView {
     let id = use_patient_id();
-    let patient = Resource::new(move || id.get(), patient_get);
+    let opening = Resource::new(move || id.get(), chart_open);
+    provide_context(ChartOpened(opening));
     medications::provide_badge_refresh();
     // The tab's own view sits outside the header's Transition: a tab's
     // resources must not be created inside another resource's Suspend
@@ -77,15 +88,15 @@ pub fn ChartShell() -> impl IntoView {
         <div class="chart">
             <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
                 {move || Suspend::new(async move {
-                    match patient.await {
-                        Ok(p) => Either::Left(view! {
+                    match opening.await {
+                        Ok(o) => Either::Left(view! {
                             <header class="chart-header">
                                 // Text nodes: a name is shown, never run.
-                                <h1>{format!("{}, {}", p.family_name, p.given_name)}</h1>
+                                <h1>{format!("{}, {}", o.record.form.family_name, o.record.form.given_name)}</h1>
                                 <p class="chart-facts">
-                                    <span>"Record " {p.mrn.clone()}</span>
-                                    <span>"Born " {p.date_of_birth.clone()}</span>
-                                    {p.restricted.then(|| view! { <span class="badge warn">"Restricted"</span> })}
+                                    <span>"Record " {o.record.mrn.clone()}</span>
+                                    <span>"Born " {o.record.form.date_of_birth.clone()}</span>
+                                    {o.record.restricted.then(|| view! { <span class="badge warn">"Restricted"</span> })}
                                 </p>
                             </header>
                         }),

@@ -3,12 +3,11 @@
 //! merging a duplicate into this record (each confirmed before it runs).
 //! Every value is a text node.
 
-use super::use_patient_id;
 use crate::{
     components::{field_error, last_result, FormAlert},
     pages::{registry::PatientFields, staff::error_view},
     registry_api::{
-        patient_record, registry_search, PatientDeactivate, PatientMerge, PatientReactivate, PatientRecordView,
+        registry_search, PatientDeactivate, PatientMerge, PatientReactivate, PatientRecordView,
         PatientSave, RegistryRowView,
     },
 };
@@ -28,7 +27,6 @@ enum Panel {
 
 #[component]
 pub fn ChartSummaryPage() -> impl IntoView {
-    let id = use_patient_id();
     let save = ServerAction::<PatientSave>::new();
     let deactivate = ServerAction::<PatientDeactivate>::new();
     let reactivate = ServerAction::<PatientReactivate>::new();
@@ -36,7 +34,17 @@ pub fn ChartSummaryPage() -> impl IntoView {
     let panel = RwSignal::new(Panel::None);
     // Any successful change reloads the record and closes its panel.
     let versions = move || (save.version().get(), deactivate.version().get(), reactivate.version().get(), merge.version().get());
-    let patient = Resource::new(move || (id.get(), versions()), |(id, _)| patient_record(id));
+    // The record comes with the chart's opening read (one request for the
+    // header, the allergy badge and this tab). A change made here reads it
+    // again, which also brings the header up to date.
+    let super::ChartOpened(patient) = expect_context::<super::ChartOpened>();
+    Effect::new(move |seen: Option<(usize, usize, usize, usize)>| {
+        let now = versions();
+        if seen.is_some_and(|seen| seen != now) {
+            patient.refetch();
+        }
+        now
+    });
     Effect::new(move |_| {
         let done = [
             save.value().with(|v| matches!(v, Some(Ok(_)))),
@@ -53,7 +61,7 @@ pub fn ChartSummaryPage() -> impl IntoView {
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match patient.await {
-                    Ok(p) => Either::Left(view! { <Summary p panel save deactivate reactivate merge/> }),
+                    Ok(opened) => Either::Left(view! { <Summary p=opened.record panel save deactivate reactivate merge/> }),
                     Err(error) => Either::Right(error_view(error)),
                 }
             })}

@@ -11,6 +11,7 @@
 //! audited in the transaction that does it.
 
 pub mod notes;
+pub mod opening;
 pub mod problems;
 pub mod summary;
 pub mod templates;

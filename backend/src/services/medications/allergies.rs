@@ -11,7 +11,7 @@ use crate::{
 };
 use ambula_domain::{
     medications::{allergy_check::class_by_key, AllergyForm, AllergyKind, AllergyStatus, KnownAllergy, Severity},
-    AllergyId, FieldErrors, Permission,
+    AllergyId, FieldErrors, PatientId, Permission,
 };
 
 #[derive(Debug, Clone)]
@@ -144,20 +144,26 @@ pub async fn badge(services: &Services, ctx: &AuthContext, patient: &str) -> Res
     }
     let mut o = open_patient(services, ctx, patient, "allergy.read").await?;
     let patient_id = o.patient_id();
-    let rows = repo::allergies::for_patient(&mut o.tx, &ctx.scope, patient_id).await?;
+    let badge = badge_in(&mut o.tx, ctx, patient_id).await?;
+    o.audit(ctx, "allergy.read", "patient", patient_id, None).await?;
+    o.commit().await?;
+    Ok(Some(badge))
+}
+
+/// The badge's content, read inside the caller's transaction (which
+/// audits the read): the chart's opening call shares it.
+pub(crate) async fn badge_in(tx: &mut crate::db::Tx, ctx: &AuthContext, patient_id: PatientId) -> Result<AllergyBadge, ServiceError> {
+    let rows = repo::allergies::for_patient(tx, &ctx.scope, patient_id).await?;
     let active: Vec<(String, &'static str)> = rows
         .iter()
         .filter(|a| a.status == AllergyStatus::Active.as_str())
         .map(|a| (a.substance.clone(), Severity::parse(&a.severity).map(Severity::label).unwrap_or("")))
         .collect();
-    let badge = if !active.is_empty() {
+    Ok(if !active.is_empty() {
         AllergyBadge::Active(active)
-    } else if repo::allergies::no_known(&mut o.tx, &ctx.scope, patient_id).await?.is_some() {
+    } else if repo::allergies::no_known(tx, &ctx.scope, patient_id).await?.is_some() {
         AllergyBadge::NoKnown
     } else {
         AllergyBadge::NotRecorded
-    };
-    o.audit(ctx, "allergy.read", "patient", patient_id, None).await?;
-    o.commit().await?;
-    Ok(Some(badge))
+    })
 }

@@ -18,7 +18,15 @@ pub fn provide_badge_refresh() {
 #[component]
 pub fn AllergyBadge(id: Signal<String>) -> impl IntoView {
     let refresh = use_context::<BadgeRefresh>().map(|r| r.0).unwrap_or_else(|| RwSignal::new(0));
-    let badge = Resource::new(move || (id.get(), refresh.get()), |(id, _)| allergy_badge(id));
+    let opened = use_context::<super::super::ChartOpened>();
+    // The first badge comes with the chart's opening read; only a change
+    // to allergies (refresh > 0) asks for it on its own.
+    let badge = Resource::new(move || (id.get(), refresh.get()), move |(id, refresh)| async move {
+        match opened {
+            Some(super::super::ChartOpened(opening)) if refresh == 0 => opening.await.map(|o| o.allergies),
+            _ => allergy_badge(id).await,
+        }
+    });
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
