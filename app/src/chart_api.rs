@@ -121,6 +121,8 @@ pub struct TimelineEntry {
     pub when: String,
     pub title: String,
     pub detail: Option<String>,
+    /// Kept on a record merged into this one: its (id, MRN).
+    pub merged_record: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -381,7 +383,14 @@ pub async fn chart_timeline(
         items: page
             .items
             .into_iter()
-            .map(|i| TimelineEntry { kind: i.kind.to_owned(), id: i.id.to_string(), when: i.when, title: i.title, detail: i.detail })
+            .map(|i| TimelineEntry {
+                kind: i.kind.to_owned(),
+                id: i.id.to_string(),
+                when: i.when,
+                title: i.title,
+                detail: i.detail,
+                merged_record: i.merged_record.map(|(id, mrn)| (id.to_string(), mrn)),
+            })
             .collect(),
         next: page.next,
         kinds: timeline::kinds().into_iter().map(|(k, l)| (k.to_owned(), l.to_owned())).collect(),

@@ -6,7 +6,7 @@
 use ambula_backend::{
     audit, on_tx,
     repo::registry::{NOT_REPOINTED, PATIENT_REFERENCES, PATIENT_SINGLETONS},
-    services::{accounts, auth, documents, patients, registry, ClientInfo},
+    services::{accounts, auth, chart::{notes, timeline}, documents, patients, registry, ClientInfo},
     AuthContext, Db, ServiceError, Services,
 };
 use ambula_domain::{
@@ -416,6 +416,14 @@ async fn merge_moves_every_reference_and_keeps_history(ctx: Ctx) {
     add_invoice(&ctx, &owner, duplicate, 1).await;
     add_invoice(&ctx, &owner, survivor, 2).await;
     documents::upload(&ctx.services, &owner, &duplicate.to_string(), "scan.pdf", PDF).await.unwrap();
+    let visit = ambula_domain::chart::encounters::EncounterForm {
+        patient_id: duplicate.to_string(),
+        date: "2025-03-01".into(),
+        time: "09:30".into(),
+        kind: "consultation".into(),
+        ..Default::default()
+    };
+    let visit = notes::create_encounter(&ctx.services, &owner, &visit).await.unwrap().id;
     let form = |s: PatientId, d: PatientId, confirm: bool| MergeForm {
         survivor_id: s.to_string(),
         duplicate_id: d.to_string(),
@@ -453,6 +461,18 @@ async fn merge_moves_every_reference_and_keeps_history(ctx: Ctx) {
     // And the survivor's chart points back at it, where its invoices are.
     let kept = patients::get(&ctx.services, &owner, &survivor.to_string()).await.unwrap();
     assert_eq!(kept.merged_from, vec![(duplicate, old.mrn.clone())]);
+    // The duplicate's encounter stays on it (with its note) but is on the
+    // survivor's timeline, marked with the record it is kept on.
+    assert_eq!(count("encounters", duplicate).await, 1);
+    let page = timeline::page(&ctx.services, &owner, &ambula_domain::chart::timeline::TimelineForm { patient_id: survivor.to_string(), ..Default::default() }).await.unwrap();
+    let item = page.items.iter().find(|i| i.kind == "encounter").expect("the merged record's encounter on the survivor's timeline");
+    assert_eq!(item.id, visit.as_uuid());
+    assert_eq!(item.merged_record, Some((duplicate.as_uuid(), old.mrn.clone())));
+    assert!(page.items.iter().filter(|i| i.kind == "document").all(|i| i.merged_record.is_none()), "moved rows are the survivor's own");
+    assert_eq!(page.items.iter().filter(|i| i.kind == "document").count(), 1);
+    // The duplicate's own timeline still has it, as its own.
+    let own = timeline::page(&ctx.services, &owner, &ambula_domain::chart::timeline::TimelineForm { patient_id: duplicate.to_string(), ..Default::default() }).await.unwrap();
+    assert!(own.items.iter().any(|i| i.id == visit.as_uuid() && i.merged_record.is_none()));
     assert!(search(&ctx, &owner, "slva", "").await.iter().all(|i| i.id != duplicate), "hidden from the default search");
     assert!(field(registry::merge(&ctx.services, &owner, &form(survivor, duplicate, true)).await, "duplicate_id").contains("already"));
     assert!(field(registry::reactivate(&ctx.services, &owner, &duplicate.to_string()).await, "patient_id").contains("merged"));

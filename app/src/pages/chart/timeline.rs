@@ -63,12 +63,23 @@ pub fn ChartTimelinePage() -> impl IntoView {
                             } else {
                                 Either::Right(view! {
                                     <ol class="timeline" aria-label="Timeline, newest first">
-                                        {items.into_iter().map(|item| { let data_kind = item.kind.clone(); view! {
+                                        {items.into_iter().map(|item| { let data_kind = item.kind.clone(); let item_kind = item.kind.clone(); view! {
                                             <li class="timeline-item" data-kind=data_kind data-testid="timeline-item">
                                                 <time class="muted">{item.when}</time>
                                                 <span class="badge">{item.kind}</span>
                                                 <span class="timeline-title">{item.title}</span>
                                                 {item.detail.map(|d| view! { <span class="muted">" — " {d}</span> })}
+                                                // Kept on a duplicate merged into this record:
+                                                // say so, and open it there.
+                                                {item.merged_record.map(|(id, mrn)| {
+                                                    let tab = tab_of(&item_kind);
+                                                    view! {
+                                                        " "
+                                                        <A href=chart_href(&id, tab) attr:class="merged-record">
+                                                            {format!("on merged record {mrn}")}
+                                                        </A>
+                                                    }
+                                                })}
                                             </li>
                                         }}).collect_view()}
                                     </ol>
@@ -96,5 +107,13 @@ pub fn ChartTimelinePage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The chart tab an item of this kind is read on.
+fn tab_of(kind: &str) -> &'static str {
+    match kind {
+        "encounter" | "amendment" => "notes",
+        _ => "",
     }
 }

@@ -152,6 +152,9 @@ pub struct TimelineItem {
     pub when: String,
     pub title: String,
     pub detail: Option<String>,
+    /// For an item kept on a record merged into this one: that record's id
+    /// and MRN.
+    pub merged_record: Option<(Uuid, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -177,30 +180,34 @@ pub async fn page(services: &Services, ctx: &AuthContext, form: &TimelineForm) -
         id: Uuid::max(),
     });
     let fetch = (PAGE + 1) as i64;
-    let mut merged: Vec<(&Source, Row)> = Vec::new();
+    let records = records_of(&mut tx, ctx, patient.id).await?;
+    let mut merged: Vec<(&Source, Row, usize)> = Vec::new();
     for source in SOURCES.iter().filter(|s| query.kind.is_none_or(|k| k == s.kind)) {
-        let rows: Vec<Row> = on_tx!(&mut tx, c => sqlx::query_as(source.sql)
-            .bind(ctx.scope.clinic_id().as_uuid())
-            .bind(patient.id)
-            .bind(DbTime::from(cursor.at))
-            .bind(cursor.id)
-            .bind(fetch)
-            .fetch_all(c)
-            .await)?;
-        merged.extend(rows.into_iter().map(|r| (source, r)));
+        for (n, (record, _)) in records.iter().enumerate() {
+            let rows: Vec<Row> = on_tx!(&mut tx, c => sqlx::query_as(source.sql)
+                .bind(ctx.scope.clinic_id().as_uuid())
+                .bind(*record)
+                .bind(DbTime::from(cursor.at))
+                .bind(cursor.id)
+                .bind(fetch)
+                .fetch_all(c)
+                .await)?;
+            merged.extend(rows.into_iter().map(|r| (source, r, n)));
+        }
     }
-    merged.sort_by(|(_, a), (_, b)| (b.0, b.1).cmp(&(a.0, a.1)));
+    merged.sort_by(|(_, a, _), (_, b, _)| (b.0, b.1).cmp(&(a.0, a.1)));
     let more = merged.len() > PAGE;
     merged.truncate(PAGE);
     let next = match (more, merged.last()) {
-        (true, Some((_, (at, id, _, _)))) => Some(Cursor { at: at.0, id: *id }.encode()),
+        (true, Some((_, (at, id, _, _), _))) => Some(Cursor { at: at.0, id: *id }.encode()),
         _ => None,
     };
     let items: Vec<TimelineItem> = merged
         .into_iter()
-        .map(|(source, (at, id, title, detail))| {
+        .map(|(source, (at, id, title, detail), n)| {
             let (title, detail) = (source.present)(title, detail);
-            TimelineItem { kind: source.kind, id, at, when: local_text(at, tz), title, detail }
+            let merged_record = records[n].1.clone().map(|mrn| (records[n].0, mrn));
+            TimelineItem { kind: source.kind, id, at, when: local_text(at, tz), title, detail, merged_record }
         })
         .collect();
     let detail = format!("{} items{}", items.len(), query.kind.map(|k| format!(", {k} only")).unwrap_or_default());
@@ -208,4 +215,27 @@ pub async fn page(services: &Services, ctx: &AuthContext, form: &TimelineForm) -
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
     tx.commit().await?;
     Ok(TimelinePage { items, next })
+}
+
+/// The patient's own record first, then every record merged into it,
+/// directly or through an earlier merge (with its MRN). A merge leaves the
+/// duplicate's encounters, notes and amendments on it because they never
+/// change; they are still this person's history, so the timeline reads
+/// them there. Whoever may see the surviving record sees them: the merge
+/// moved the duplicate's care team to the survivor.
+async fn records_of(tx: &mut crate::db::Tx, ctx: &AuthContext, patient: Uuid) -> Result<Vec<(Uuid, Option<String>)>, ServiceError> {
+    let mut records = vec![(patient, None)];
+    let mut next = 0;
+    while next < records.len() {
+        let survivor = ambula_domain::PatientId::from_uuid(records[next].0);
+        for (id, mrn) in crate::repo::patients::merged_into(tx, &ctx.scope, survivor).await? {
+            // A merged record cannot be merged again, so this never loops;
+            // the check keeps it so even if the data said otherwise.
+            if !records.iter().any(|(seen, _)| *seen == id) {
+                records.push((id, Some(mrn)));
+            }
+        }
+        next += 1;
+    }
+    Ok(records)
 }
