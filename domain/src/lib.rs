@@ -24,6 +24,7 @@ pub mod security;
 pub mod timezone;
 pub mod decimal;
 pub mod vitals;
+pub mod growth;
 pub mod results;
 pub mod billing;
 

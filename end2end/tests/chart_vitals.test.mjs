@@ -3,6 +3,7 @@
 // one a triangle) and a table; an impossible pulse is refused at its field;
 // a repeated lab test draws a trend; a PNG chosen with the file picker is
 // previewed; a ".png" that is really text is refused at the file field.
+// A toddler's weight and height are drawn on the WHO growth centiles.
 // Accessible throughout.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,7 +94,55 @@ test('vitals: two readings make a trend with both points and a table; impossible
   // 98.6 °F was stored as 37.0 °C; blood pressure has both lines.
   assert.match(await latest.textContent(), /37\.0/);
   assert.equal(await page.locator('#trend-bp svg.trend-chart .series').count(), 2);
+  assert.equal(await page.locator('.growth-charts').count(), 0, 'no growth charts for an adult');
   await expectAccessible(page, '/app/patients/:id/vitals');
+  await context.close();
+});
+
+test('growth: a toddler\'s weight is drawn on the WHO centiles; a weight far below them is a triangle', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, server.url, 'nurse.lee@harbour-clinic.example');
+  // Born about 13 months ago.
+  const born = new Date(Date.now() - 396 * 86_400_000).toISOString().slice(0, 10);
+  const response = await page.request.post(`${server.url}/api/patient_create`, {
+    form: {
+      given_name: 'Mia', family_name: 'Growth', date_of_birth: born, sex_at_birth: 'female',
+      guardian_name: 'Rosa Growth', guardian_relation: 'Mother', guardian_phone: '+351 910 000 123',
+    },
+  });
+  assert.equal(response.status(), 200, await response.text());
+  const patient = (await response.json()).id;
+  await open(page, `${server.url}/app/patients/${patient}/vitals`);
+  await page.getByRole('heading', { name: 'Vitals', exact: true }).waitFor();
+
+  // 9.1 kg and 75 cm at 13 months: near the middle for a girl.
+  await page.getByLabel('Taken at').fill(hoursAgo(2));
+  await page.getByLabel(/^Weight \(optional\)$/).fill('9.1');
+  await page.getByLabel(/^Height \(optional\)$/).fill('75');
+  await page.getByRole('button', { name: 'Record vitals' }).click();
+  await page.getByRole('status').getByText('Vitals recorded.').waitFor();
+  const weight = page.locator('#growth-weight');
+  await weight.locator('svg.trend-chart .point').first().waitFor();
+  assert.match(await weight.locator('svg title').first().textContent(), /Weight-for-age \(girls, WHO\) \(kg\)/);
+  assert.equal(await weight.locator('svg polyline.centile').count(), 5, 'the 3rd, 15th, 50th, 85th and 97th centiles');
+  assert.equal(await weight.locator('svg circle.point').count(), 1);
+  await page.locator('#growth-height svg circle.point').waitFor();
+
+  // 6.0 kg now: below the 3rd centile, a triangle, and said in words.
+  await page.getByLabel('Taken at').fill('');
+  await page.getByLabel(/^Weight \(optional\)$/).fill('6.0');
+  await page.getByLabel(/^Height \(optional\)$/).fill('');
+  await page.getByRole('button', { name: 'Record vitals' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#growth-weight svg .point').length === 2);
+  assert.equal(await weight.locator('svg path.point.abnormal').count(), 1);
+  assert.match(await weight.locator('svg desc').textContent(), /2 measurements; latest 6\.0 kg at 1\d? months?, below the 1st centile\. 1 outside/);
+  await weight.getByText('Weight-for-age (girls, WHO) as a table').click();
+  const rows = weight.locator('table tbody tr');
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(0).textContent(), /9\.1.*\d+(st|nd|rd|th) centile/);
+  assert.match(await rows.nth(1).textContent(), /6\.0.*outside 3rd–97th/);
+  await expectAccessible(page, '/app/patients/:id/vitals (growth)');
   await context.close();
 });
 

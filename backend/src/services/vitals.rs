@@ -52,6 +52,9 @@ pub struct VitalsHistory {
     pub time_zone: String,
     /// Oldest first.
     pub readings: Vec<VitalsView>,
+    /// For the growth charts (age at each reading, the standard by sex).
+    pub date_of_birth: chrono::NaiveDate,
+    pub sex_at_birth: Option<ambula_domain::patients::SexAtBirth>,
 }
 
 fn view(row: VitalsRow, tz: Tz) -> VitalsView {
@@ -185,5 +188,6 @@ pub async fn history(services: &Services, ctx: &AuthContext, patient_id: &str) -
     let entry = Entry::ok("vitals.read", "patient", row.id).patient(row.id).break_glass(break_glass).detail(format!("{} readings", rows.len()));
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
     tx.commit().await?;
-    Ok(VitalsHistory { time_zone, readings: rows.into_iter().map(|r| view(r, tz)).collect() })
+    let sex_at_birth = row.sex_at_birth.as_deref().and_then(|s| ambula_domain::patients::SexAtBirth::parse(s).ok().flatten());
+    Ok(VitalsHistory { time_zone, readings: rows.into_iter().map(|r| view(r, tz)).collect(), date_of_birth: row.date_of_birth, sex_at_birth })
 }

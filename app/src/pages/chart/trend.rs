@@ -9,8 +9,8 @@
 
 use leptos::{either::Either, prelude::*};
 
-const W: f64 = 640.0;
-const H: f64 = 240.0;
+pub(crate) const W: f64 = 640.0;
+pub(crate) const H: f64 = 240.0;
 const LEFT: f64 = 56.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 20.0;
@@ -80,7 +80,7 @@ pub const PLOT_TOP: f64 = TOP;
 pub const PLOT_BOTTOM: f64 = H - BOTTOM;
 
 /// A "nice" tick step (1, 2 or 5 × 10^k) giving about `count` ticks over `span`.
-fn nice_step(span: f64, count: f64) -> f64 {
+pub(crate) fn nice_step(span: f64, count: f64) -> f64 {
     let raw = (span / count).max(f64::MIN_POSITIVE);
     let power = 10_f64.powf(raw.log10().floor());
     let fraction = raw / power;
@@ -96,7 +96,7 @@ fn nice_step(span: f64, count: f64) -> f64 {
     nice * power
 }
 
-fn tick_text(value: f64, step: f64) -> String {
+pub(crate) fn tick_text(value: f64, step: f64) -> String {
     if step >= 1.0 {
         format!("{value:.0}")
     } else if step >= 0.1 {

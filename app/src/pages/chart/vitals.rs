@@ -3,6 +3,7 @@
 //! domain), and a trend chart per measure with its table.
 
 use super::{
+    growth::GrowthChart,
     trend::{Band, Trend, TrendChart, TrendPoint, TrendSeries},
     use_patient_id,
 };
@@ -188,7 +189,15 @@ fn Latest(data: VitalsData) -> impl IntoView {
 #[component]
 fn Trends(data: VitalsData) -> impl IntoView {
     let charts: Vec<Trend> = CHARTS.iter().filter_map(|(id, title, measures)| vitals_trend(&data, id, title, measures)).collect();
+    let growth = data.growth;
     view! {
+        {(!growth.is_empty()).then(|| view! {
+            <section class="trends growth-charts" aria-labelledby="growth-heading">
+                <h3 id="growth-heading">"Growth"</h3>
+                <p class="hint">"WHO Child Growth Standards, birth to five years."</p>
+                {growth.into_iter().map(|chart| view! { <GrowthChart chart/> }).collect_view()}
+            </section>
+        })}
         <section class="trends" aria-labelledby="vitals-trends-heading">
             <h3 id="vitals-trends-heading">"Trends"</h3>
             {if charts.is_empty() {
@@ -212,6 +221,7 @@ mod tests {
     #[test]
     fn blood_pressure_draws_two_series_with_their_bands_and_abnormal_marks() {
         let data = VitalsData {
+            growth: Vec::new(),
             time_zone: "UTC".into(),
             readings: vec![
                 reading(1, vec![(Measure::Systolic, 120), (Measure::Diastolic, 80), (Measure::Pulse, 72)]),
