@@ -5,7 +5,7 @@
 //! trend chart: rendered on the server, no inline styles, a `<title>` and
 //! `<desc>`, and a table of the same measurements with their centiles.
 
-use super::trend::{nice_step, tick_text, triangle, H, PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, W};
+use super::trend::{band_key, nice_step, outside_key, tick_text, triangle, value_axis, H, PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, W};
 use crate::vitals_api::GrowthData;
 use leptos::{either::Either, prelude::*};
 
@@ -129,17 +129,11 @@ pub fn GrowthChart(chart: GrowthData) -> impl IntoView {
                 <title id=title_id.clone()>{title.clone()}</title>
                 <desc id=desc_id.clone()>{description}</desc>
                 <polygon class="normal-band" points=band></polygon>
-                {y_ticks.into_iter().map(|(y, text)| view! {
-                    <line class="grid" x1=PLOT_LEFT y1=format!("{y:.1}") x2=PLOT_RIGHT - LABELS y2=format!("{y:.1}")></line>
-                    <text class="tick" x=PLOT_LEFT - 6.0 y=format!("{:.1}", y + 4.0) text-anchor="end">{text}</text>
-                }).collect_view()}
+                {value_axis(y_ticks, PLOT_RIGHT - LABELS, chart.unit.clone())}
                 {curves.into_iter().map(|(label, line, (x, y))| view! {
                     <polyline class=if label == "50th" { "centile median" } else { "centile" } points=line fill="none"></polyline>
                     <text class="tick centile-label" x=format!("{x:.1}") y=format!("{y:.1}")>{label}</text>
                 }).collect_view()}
-                <line class="axis" x1=PLOT_LEFT y1=PLOT_TOP x2=PLOT_LEFT y2=PLOT_BOTTOM></line>
-                <line class="axis" x1=PLOT_LEFT y1=PLOT_BOTTOM x2=PLOT_RIGHT - LABELS y2=PLOT_BOTTOM></line>
-                <text class="unit-label" x=4.0 y=12.0>{chart.unit.clone()}</text>
                 {x_ticks.into_iter().map(|(x, text)| view! {
                     <text class="tick" x=format!("{x:.1}") y=H - 12.0 text-anchor="middle">{text}</text>
                 }).collect_view()}
@@ -148,8 +142,8 @@ pub fn GrowthChart(chart: GrowthData) -> impl IntoView {
             <figcaption>
                 <ul class="legend">
                     <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><circle class="point s1" cx="7" cy="7" r="4.5"></circle></svg>"Measurement"</li>
-                    <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><path class="point abnormal" d=triangle(7.0, 8.0)></path></svg>"Outside the 3rd–97th centiles"</li>
-                    <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><rect class="normal-band" x="0" y="2" width="14" height="10"></rect></svg>"3rd–97th centiles"</li>
+                    {outside_key("Outside the 3rd–97th centiles")}
+                    {band_key("3rd–97th centiles".to_owned())}
                 </ul>
             </figcaption>
             <details class="trend-table">

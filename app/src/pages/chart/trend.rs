@@ -224,6 +224,30 @@ pub fn table_rows(trend: &Trend) -> Vec<(String, Vec<Option<(String, bool)>>)> {
         .collect()
 }
 
+/// The value axis shared by the trend and growth charts: grid lines and
+/// ticks up to `right`, both axes, and the unit at the top left.
+pub(crate) fn value_axis(y_ticks: Vec<(f64, String)>, right: f64, unit: String) -> impl IntoView {
+    view! {
+        {y_ticks.into_iter().map(|(y, text)| view! {
+            <line class="grid" x1=PLOT_LEFT y1=format!("{y:.1}") x2=right y2=format!("{y:.1}")></line>
+            <text class="tick" x=PLOT_LEFT - 6.0 y=format!("{:.1}", y + 4.0) text-anchor="end">{text}</text>
+        }).collect_view()}
+        <line class="axis" x1=PLOT_LEFT y1=PLOT_TOP x2=PLOT_LEFT y2=PLOT_BOTTOM></line>
+        <line class="axis" x1=PLOT_LEFT y1=PLOT_BOTTOM x2=right y2=PLOT_BOTTOM></line>
+        <text class="unit-label" x=4.0 y=12.0>{unit}</text>
+    }
+}
+
+/// The legend's key for a value outside the normal range (a triangle).
+pub(crate) fn outside_key(label: &'static str) -> impl IntoView {
+    view! { <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><path class="point abnormal" d=triangle(7.0, 8.0)></path></svg>{label}</li> }
+}
+
+/// The legend's key for the shaded normal range.
+pub(crate) fn band_key(label: String) -> impl IntoView {
+    view! { <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><rect class="normal-band" x="0" y="2" width="14" height="10"></rect></svg>{label}</li> }
+}
+
 #[component]
 pub fn TrendChart(trend: Trend) -> impl IntoView {
     let Layout { series, bands, y_ticks, x_ticks } = layout(&trend);
@@ -278,13 +302,7 @@ pub fn TrendChart(trend: Trend) -> impl IntoView {
                 {bands.into_iter().map(|(y, height)| view! {
                     <rect class="normal-band" x=PLOT_LEFT y=format!("{y:.1}") width=PLOT_RIGHT - PLOT_LEFT height=format!("{height:.1}")></rect>
                 }).collect_view()}
-                {y_ticks.into_iter().map(|(y, text)| view! {
-                    <line class="grid" x1=PLOT_LEFT y1=format!("{y:.1}") x2=PLOT_RIGHT y2=format!("{y:.1}")></line>
-                    <text class="tick" x=PLOT_LEFT - 6.0 y=format!("{:.1}", y + 4.0) text-anchor="end">{text}</text>
-                }).collect_view()}
-                <line class="axis" x1=PLOT_LEFT y1=PLOT_TOP x2=PLOT_LEFT y2=PLOT_BOTTOM></line>
-                <line class="axis" x1=PLOT_LEFT y1=PLOT_BOTTOM x2=PLOT_RIGHT y2=PLOT_BOTTOM></line>
-                <text class="unit-label" x=4.0 y=12.0>{trend.unit.clone()}</text>
+                {value_axis(y_ticks, PLOT_RIGHT, trend.unit.clone())}
                 {x_ticks.into_iter().map(|(x, text, anchor)| view! {
                     <text class="tick" x=format!("{x:.1}") y=H - 12.0 text-anchor=anchor>{text}</text>
                 }).collect_view()}
@@ -295,10 +313,8 @@ pub fn TrendChart(trend: Trend) -> impl IntoView {
                     {legend_series.into_iter().map(|(name, class)| view! {
                         <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><circle class=format!("point {class}") cx="7" cy="7" r="4.5"></circle></svg>{name}</li>
                     }).collect_view()}
-                    <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><path class="point abnormal" d=triangle(7.0, 8.0)></path></svg>"Outside the normal range"</li>
-                    {band_labels.into_iter().map(|label| view! {
-                        <li><svg class="key" viewBox="0 0 14 14" aria-hidden="true"><rect class="normal-band" x="0" y="2" width="14" height="10"></rect></svg>{format!("Normal range {label}")}</li>
-                    }).collect_view()}
+                    {outside_key("Outside the normal range")}
+                    {band_labels.into_iter().map(|label| band_key(format!("Normal range {label}"))).collect_view()}
                 </ul>
             </figcaption>
             <details class="trend-table">
