@@ -292,7 +292,7 @@ fn Payments(d: InvoiceData) -> impl IntoView {
                     </tr></thead>
                     <tbody>
                         {d.payments.into_iter().map(|p| {
-                            let aria = format!("Download receipt {} as PDF", p.label);
+                            let aria = format!("Receipt PDF of {}", p.label);
                             view! {
                             <tr>
                                 <td><A href=receipt_href(&p.id)>{p.label.clone()}</A></td>
