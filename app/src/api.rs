@@ -157,6 +157,7 @@ pub struct ClinicProfileData {
     pub phone: String,
     pub email: String,
     pub address: String,
+    pub tax_number: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,7 +189,14 @@ pub struct Staff {
 
 #[cfg(feature = "ssr")]
 fn profile_data(view: accounts::ClinicProfileView) -> ClinicProfileData {
-    ClinicProfileData { name: view.name, time_zone: view.time_zone, phone: view.phone, email: view.email, address: view.address }
+    ClinicProfileData {
+        name: view.name,
+        time_zone: view.time_zone,
+        phone: view.phone,
+        email: view.email,
+        address: view.address,
+        tax_number: view.tax_number,
+    }
 }
 
 /// The clinic profile and whether the caller may edit it.

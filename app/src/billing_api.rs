@@ -139,6 +139,8 @@ pub async fn invoice_create(
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineRowView {
+    /// The fee-schedule service it came from, or empty.
+    pub service_id: String,
     pub code: String,
     pub description: String,
     pub quantity: String,
@@ -147,6 +149,10 @@ pub struct LineRowView {
     pub tax_rate: String,
     pub tax: String,
     pub total: String,
+    /// As typed in a form, for editing a draft: "45.00", "" (no discount), "23".
+    pub unit_price_decimal: String,
+    pub discount_decimal: String,
+    pub tax_rate_decimal: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +183,8 @@ pub struct InvoiceData {
     pub is_credit_note: bool,
     pub patient_id: String,
     pub patient_name: String,
+    /// The payer whose prices apply, or empty.
+    pub payer_id: String,
     /// "draft", "issued", "partially_paid", "paid", "credited", "void".
     pub status: String,
     pub status_label: String,
@@ -230,6 +238,7 @@ pub async fn invoice_detail(invoice_id: String) -> Result<InvoiceData, AppError>
         is_credit_note: v.is_credit_note,
         patient_id: v.patient_id.to_string(),
         patient_name: v.patient_name.clone(),
+        payer_id: v.payer_id.map(|p| p.to_string()).unwrap_or_default(),
         status: v.status.as_str().to_owned(),
         status_label: v.status.label().to_owned(),
         currency: v.currency.code().to_owned(),
@@ -250,6 +259,7 @@ pub async fn invoice_detail(invoice_id: String) -> Result<InvoiceData, AppError>
             .lines
             .iter()
             .map(|l| LineRowView {
+                service_id: l.service_id.map(|s| s.to_string()).unwrap_or_default(),
                 code: l.code.clone().unwrap_or_default(),
                 description: l.description.clone(),
                 quantity: l.quantity.clone(),
@@ -258,6 +268,9 @@ pub async fn invoice_detail(invoice_id: String) -> Result<InvoiceData, AppError>
                 tax_rate: l.tax_rate.percent(),
                 tax: l.tax.to_string(),
                 total: l.total.to_string(),
+                unit_price_decimal: l.unit_price.decimal(),
+                discount_decimal: if l.discount.is_zero() { String::new() } else { l.discount.decimal() },
+                tax_rate_decimal: l.tax_rate.percent().trim_end_matches(" %").to_owned(),
             })
             .collect(),
         credit_of: v.credit_of.as_ref().map(doc_ref),
@@ -265,6 +278,23 @@ pub async fn invoice_detail(invoice_id: String) -> Result<InvoiceData, AppError>
         payments: paid_with.into_iter().map(|p| payment_row(p, tz)).collect(),
         can_manage: ctx.can(ambula_domain::Permission::ManageBilling),
     })
+}
+
+/// Replaces a draft's lines, due date and note (its patient and payer
+/// stay); returns the draft's label. Line errors come back as
+/// `lines.N.field`.
+#[server(endpoint = "invoice_update_draft")]
+pub async fn invoice_update_draft(
+    invoice_id: String,
+    patient_id: String,
+    payer_id: String,
+    due_on: String,
+    note: String,
+    #[server(default)] lines: Vec<InvoiceLineForm>,
+) -> Result<String, AppError> {
+    let (services, ctx) = require_auth().await?;
+    let form = ambula_domain::billing::InvoiceForm { patient_id, payer_id, due_on, note, lines };
+    Ok(invoices::update_draft(&services, &ctx, &invoice_id, &form).await?.label)
 }
 
 #[server(endpoint = "invoice_issue")]
@@ -451,6 +481,8 @@ pub struct FeeServiceRow {
     pub price: String,
     pub tax_rate: String,
     pub active: bool,
+    /// The appointment type it bills, by name, or empty.
+    pub appointment_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -470,13 +502,15 @@ pub struct PackageRow {
     pub price: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeeSettingsData {
     pub currency: String,
     pub can_manage: bool,
     pub services: Vec<FeeServiceRow>,
     pub payers: Vec<PayerRow>,
     pub packages: Vec<PackageRow>,
+    /// Active appointment types a service can bill: (id, name).
+    pub appointment_types: Vec<(String, String)>,
 }
 
 /// The fee schedule, payers and packages: the settings screen and the new
@@ -487,6 +521,10 @@ pub async fn fee_settings() -> Result<FeeSettingsData, AppError> {
     let list = fee_schedule::list(&services, &ctx).await?;
     let payer_list = payers::list(&services, &ctx).await?;
     let package_list = packages::list(&services, &ctx).await?;
+    let types = fee_schedule::appointment_types(&services, &ctx).await?;
+    let type_name = |id: Option<ambula_domain::AppointmentTypeId>| {
+        id.and_then(|id| types.iter().find(|(t, _)| *t == id)).map(|(_, n)| n.clone()).unwrap_or_default()
+    };
     let currency = ambula_backend::services::accounts::clinic_profile(&services, &ctx).await?.currency;
     let code_of = |id: ambula_domain::FeeServiceId| list.iter().find(|s| s.id == id).map(|s| s.code.clone()).unwrap_or_default();
     Ok(FeeSettingsData {
@@ -516,8 +554,10 @@ pub async fn fee_settings() -> Result<FeeSettingsData, AppError> {
                 price: s.price.to_string(),
                 tax_rate: s.tax_rate.percent(),
                 active: s.active,
+                appointment_type: type_name(s.appointment_type_id),
             })
             .collect(),
+        appointment_types: types.iter().map(|(id, name)| (id.to_string(), name.clone())).collect(),
     })
 }
 
@@ -828,4 +868,129 @@ pub async fn claim_remit(claim_id: String, amount: String, reference: String) ->
     let form = ambula_domain::billing::RemittanceForm { amount, reference };
     insurance::post_remittance(&services, &ctx, &claim_id, &form).await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientPackageView {
+    pub id: String,
+    pub name: String,
+    pub service_id: String,
+    pub invoice_id: String,
+    pub used: u32,
+    pub total: u32,
+    pub remaining: u32,
+    /// False once the invoice it was sold on is voided or credited.
+    pub usable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCandidateView {
+    pub appointment_id: String,
+    pub service_id: String,
+    /// "2026-11-24 09:30 · Physiotherapy · Dr Silva (completed)".
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackagesData {
+    pub packages: Vec<PatientPackageView>,
+    /// Active packages of the fee schedule: (id, "Physio ×5 · 5 sessions · 200.00 EUR").
+    pub for_sale: Vec<(String, String)>,
+    /// The patient's appointments a session could cover.
+    pub candidates: Vec<SessionCandidateView>,
+    pub can_manage: bool,
+}
+
+/// A patient's packages, what can be sold to them, and the appointments a
+/// session could be used for.
+#[server(endpoint = "patient_packages")]
+pub async fn patient_packages(patient_id: String) -> Result<PackagesData, AppError> {
+    let (services, ctx) = require_auth().await?;
+    let sold = packages::for_patient(&services, &ctx, &patient_id).await?;
+    let candidates = packages::session_candidates(&services, &ctx, &patient_id).await?;
+    let list = packages::list(&services, &ctx).await?;
+    Ok(PackagesData {
+        packages: sold
+            .into_iter()
+            .map(|p| PatientPackageView {
+                id: p.id.to_string(),
+                name: p.name,
+                service_id: p.service_id.to_string(),
+                invoice_id: p.invoice_id.to_string(),
+                used: p.sessions_used,
+                total: p.sessions_total,
+                remaining: p.remaining,
+                usable: p.usable,
+            })
+            .collect(),
+        for_sale: list
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| (p.id.to_string(), format!("{} · {} sessions · {}", p.name, p.sessions, p.price)))
+            .collect(),
+        candidates: candidates
+            .into_iter()
+            .map(|c| SessionCandidateView {
+                appointment_id: c.appointment_id.to_string(),
+                service_id: c.service_id.to_string(),
+                label: format!("{} · {} · {} ({})", c.when, c.kind, c.practitioner, c.status.replace('_', " ")),
+            })
+            .collect(),
+        can_manage: ctx.can(ambula_domain::Permission::ManageBilling),
+    })
+}
+
+/// Sells a package: an issued invoice of its price; returns the invoice's id.
+#[server(endpoint = "package_sell")]
+pub async fn package_sell(patient_id: String, package_id: String) -> Result<String, AppError> {
+    let (services, ctx) = require_auth().await?;
+    Ok(packages::sell(&services, &ctx, &patient_id, &package_id).await?.0.id.to_string())
+}
+
+/// Uses one session of a patient's package for an appointment; returns
+/// "Physio ×5: 2 of 5 sessions used".
+#[server(endpoint = "package_use_session")]
+pub async fn package_use_session(patient_package_id: String, appointment_id: String) -> Result<String, AppError> {
+    let (services, ctx) = require_auth().await?;
+    let p = packages::use_session(&services, &ctx, &patient_package_id, &appointment_id).await?;
+    Ok(format!("{}: {} of {} sessions used", p.name, p.sessions_used, p.sessions_total))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimListRowView {
+    pub id: String,
+    pub label: String,
+    pub invoice_id: String,
+    pub invoice_label: String,
+    pub patient_id: String,
+    pub patient: String,
+    pub payer: String,
+    pub status: String,
+    pub amount: String,
+    pub paid: String,
+    pub created_on: String,
+}
+
+/// The clinic's insurance claims; `status` empty for all.
+#[server(endpoint = "claims_list")]
+pub async fn claims_list(status: String) -> Result<Vec<ClaimListRowView>, AppError> {
+    let (services, ctx) = require_auth().await?;
+    let tz = clinic_tz(&services, &ctx).await?;
+    let rows = listing::claims(&services, &ctx, &status).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| ClaimListRowView {
+            id: c.id.to_string(),
+            label: c.label,
+            invoice_id: c.invoice_id.to_string(),
+            invoice_label: c.invoice_label,
+            patient_id: c.patient_id.to_string(),
+            patient: c.patient,
+            payer: c.payer,
+            status: c.status.as_str().to_owned(),
+            amount: c.amount.to_string(),
+            paid: c.paid.to_string(),
+            created_on: local_day(Some(c.created_at), tz),
+        })
+        .collect())
 }

@@ -38,7 +38,7 @@ use pages::{
     chart::{documents::ChartDocumentsPage, results::ChartResultsPage, vitals::ChartVitalsPage},
     insights::InsightsPage,
     billing::{
-        account::{BillingAccountPage, ChartBillingPage}, invoice::InvoicePage, new_invoice::NewInvoicePage, receipt::ReceiptPage,
+        account::{BillingAccountPage, ChartBillingPage}, claims::ClaimsPage, invoice::InvoicePage, new_invoice::NewInvoicePage, receipt::ReceiptPage,
         reports::BillingReportsPage, settings::FeeSettingsPage, BillingPage,
     },
     patients::PatientsPage, public::*, staff::*,
@@ -123,6 +123,7 @@ lazy_page!(ReceiptRoute, ReceiptPage);
 lazy_page!(BillingAccountRoute, BillingAccountPage);
 lazy_page!(BillingReportsRoute, BillingReportsPage);
 lazy_page!(FeeSettingsRoute, FeeSettingsPage);
+lazy_page!(ClaimsRoute, ClaimsPage);
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -160,6 +161,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("billing/new") view={Lazy::<NewInvoiceRoute>::new()}/>
                     <Route path=path!("billing/reports") view={Lazy::<BillingReportsRoute>::new()}/>
                     <Route path=path!("billing/settings") view={Lazy::<FeeSettingsRoute>::new()}/>
+                    <Route path=path!("billing/claims") view={Lazy::<ClaimsRoute>::new()}/>
                     <Route path=path!("billing/invoices/:id") view={Lazy::<InvoiceRoute>::new()}/>
                     <Route path=path!("billing/receipts/:id") view={Lazy::<ReceiptRoute>::new()}/>
                     <Route path=path!("billing/patients/:id") view={Lazy::<BillingAccountRoute>::new()}/>

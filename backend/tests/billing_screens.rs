@@ -2,7 +2,9 @@
 //! the invoice, receipt and statement PDFs (content, permissions, another
 //! clinic → 404, audited), the clinic's invoice list (money due first,
 //! filters, restricted names hidden), the completed visits left to
-//! invoice, and the payments on an invoice. Every case on SQLite and
+//! invoice, and the payments on an invoice; the clinic's tax number on the
+//! billing PDFs, the appointments a package session can cover, editing a
+//! draft's lines, and the clinic's claims list. Every case on SQLite and
 //! PostgreSQL.
 
 use ambula_backend::{
@@ -10,7 +12,7 @@ use ambula_backend::{
     repo::{self, appointments::NewAppointment},
     services::{
         accounts, auth,
-        billing::{insurance, invoices, listing, payments, printouts},
+        billing::{fee_schedule, insurance, invoices, listing, packages, payers, payments, printouts},
         patients,
         scheduling::setup,
         ClientInfo,
@@ -19,8 +21,11 @@ use ambula_backend::{
     AuthContext, ServiceError, Services,
 };
 use ambula_domain::{
-    accounts::{AcceptInviteForm, InviteForm, SignupForm},
-    billing::{AllocationForm, CreditNoteForm, InvoiceForm, InvoiceLineForm, InvoiceStatus, PaymentForm, ReasonForm},
+    accounts::{AcceptInviteForm, ClinicProfileForm, InviteForm, SignupForm},
+    billing::{
+        AllocationForm, ClaimDecisionForm, ClaimForm, ClaimStatus, CoverageForm, CreditNoteForm, FeePackageForm, FeeServiceForm, InvoiceForm,
+        InvoiceLineForm, InvoiceStatus, PayerForm, PaymentForm, ReasonForm, RemittanceForm,
+    },
     patients::PatientForm,
     scheduling::{AppointmentStatus, AppointmentTypeForm},
     PatientId, PractitionerId,
@@ -33,6 +38,10 @@ ambula_testkit::on_both_backends!(
     pdfs_need_permission_and_stay_in_their_clinic,
     clinic_list_puts_money_due_first_and_filters,
     completed_visits_left_to_invoice,
+    clinic_tax_number_on_billing_pdfs,
+    package_session_candidates,
+    draft_lines_edited_until_issued,
+    clinic_claims_list_by_status,
 );
 
 struct Ctx {
@@ -325,4 +334,273 @@ async fn completed_visits_left_to_invoice(ctx: Ctx) {
     // Another clinic sees none of them.
     let other = clinic(&ctx, "Riverside", "owner@b.example").await;
     assert!(listing::uninvoiced_visits(&ctx.services, &other.owner).await.unwrap().is_empty());
+}
+
+async fn invoice_text(ctx: &Ctx, who: &AuthContext, invoice_id: &str) -> String {
+    text(&printouts::invoice(&ctx.services, who, invoice_id).await.unwrap().bytes)
+}
+
+fn profile_form(name: &str, tax_number: &str) -> ClinicProfileForm {
+    ClinicProfileForm { name: name.into(), time_zone: "Europe/Lisbon".into(), tax_number: tax_number.into(), ..Default::default() }
+}
+
+async fn clinic_tax_number_on_billing_pdfs(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let p = c.patients[0];
+    let inv = issued(&ctx, &c.owner, p, vec![line("Consultation", "1", "45", "23")]).await;
+    let receipt = pay(&ctx, &c.owner, p, "10", "cash", &inv).await;
+    let inv_id = inv.id.to_string();
+    // None yet: no tax line on the letterhead.
+    assert!(!invoice_text(&ctx, &c.owner, &inv_id).await.contains("Tax no."));
+
+    // Set: trimmed, and on the invoice, receipt and statement letterheads.
+    let view = accounts::update_clinic_profile(&ctx.services, &c.owner, &profile_form("Harbour", "  PT 123 456 789  ")).await.unwrap();
+    assert_eq!(view.tax_number, "PT 123 456 789");
+    assert_eq!(accounts::clinic_profile(&ctx.services, &c.owner).await.unwrap().tax_number, "PT 123 456 789");
+    let expected = "(Tax no. PT 123 456 789) Tj";
+    assert!(invoice_text(&ctx, &c.owner, &inv_id).await.contains(expected), "invoice PDF lacks the tax number");
+    let r = text(&printouts::receipt_pdf(&ctx.services, &c.owner, &receipt.payment_id.to_string()).await.unwrap().bytes);
+    assert!(r.contains(expected), "receipt PDF lacks the tax number");
+    let s = text(&printouts::statement(&ctx.services, &c.owner, &p.to_string()).await.unwrap().bytes);
+    assert!(s.contains(expected), "statement PDF lacks the tax number");
+
+    // Bad values: the field's error, and nothing changes (not even the name).
+    for bad in ["PT#123", "<script>", "9".repeat(41).as_str()] {
+        match accounts::update_clinic_profile(&ctx.services, &c.owner, &profile_form("Renamed", bad)).await {
+            Err(ServiceError::Invalid(errors)) => assert!(errors.get("tax_number").is_some(), "{bad:?}: {errors}"),
+            other => panic!("{bad:?} accepted: {other:?}"),
+        }
+    }
+    let kept = accounts::clinic_profile(&ctx.services, &c.owner).await.unwrap();
+    assert_eq!((kept.name.as_str(), kept.tax_number.as_str()), ("Harbour", "PT 123 456 789"));
+    assert!(invoice_text(&ctx, &c.owner, &inv_id).await.contains(expected));
+
+    // Cleared: gone from the letterhead again.
+    accounts::update_clinic_profile(&ctx.services, &c.owner, &profile_form("Harbour", "")).await.unwrap();
+    assert_eq!(accounts::clinic_profile(&ctx.services, &c.owner).await.unwrap().tax_number, "");
+    assert!(!invoice_text(&ctx, &c.owner, &inv_id).await.contains("Tax no."));
+}
+
+/// A practitioner, an appointment type billed by a fee-schedule service,
+/// and a way to book the patient's appointments of that type.
+async fn physio_setup(ctx: &Ctx, c: &Clinic) -> (PractitionerId, ambula_domain::AppointmentTypeId, ambula_domain::FeeServiceId) {
+    let now = ctx.services.now();
+    let mut tx = ctx.services.db.write_in(&c.owner.scope).await.unwrap();
+    let silva: PractitionerId = repo::practitioners::insert(&mut tx, &c.owner.scope, None, "Dr Silva", None, "#1d4ed8", now).await.unwrap();
+    tx.commit().await.unwrap();
+    let type_form = |name: &str| AppointmentTypeForm {
+        name: name.into(),
+        duration_minutes: "30".into(),
+        buffer_minutes: "0".into(),
+        colour: "#3366cc".into(),
+        price_minor: "4000".into(),
+        online_booking: None,
+    };
+    let physio = setup::create_type(&ctx.services, &c.owner, &type_form("Physiotherapy"), &[]).await.unwrap().id;
+    let form = FeeServiceForm { code: "97110".into(), description: "Therapeutic exercise".into(), price: "40".into(), appointment_type_id: physio.to_string(), ..Default::default() };
+    let service = fee_schedule::create(&ctx.services, &c.owner, &form).await.unwrap().id;
+    (silva, physio, service)
+}
+
+async fn book(
+    ctx: &Ctx,
+    c: &Clinic,
+    patient: PatientId,
+    practitioner: PractitionerId,
+    type_id: ambula_domain::AppointmentTypeId,
+    hours_ago: i64,
+    status: AppointmentStatus,
+) -> ambula_domain::AppointmentId {
+    let start = DbTime::from(chrono::Utc::now() - Duration::hours(hours_ago));
+    let end = DbTime::from(start.0 + Duration::minutes(30));
+    let mut tx = ctx.services.db.write_in(&c.owner.scope).await.unwrap();
+    let a = NewAppointment {
+        patient_id: patient,
+        practitioner_id: practitioner,
+        type_id,
+        room_id: None,
+        series_id: None,
+        starts_at: start,
+        ends_at: end,
+        blocks_until: end,
+        status,
+        notes: None,
+        override_reason: None,
+    };
+    let id = repo::appointments::insert(&mut tx, &c.owner.scope, a, ctx.services.now()).await.unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn package_session_candidates(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let (p, q) = (c.patients[0], c.patients[1]);
+    let (silva, physio, service) = physio_setup(&ctx, &c).await;
+    let other_type = AppointmentTypeForm {
+        name: "Check-up".into(),
+        duration_minutes: "15".into(),
+        buffer_minutes: "0".into(),
+        colour: "#116611".into(),
+        price_minor: "2000".into(),
+        online_booking: None,
+    };
+    let unbilled_type = setup::create_type(&ctx.services, &c.owner, &other_type, &[]).await.unwrap().id;
+    let done = book(&ctx, &c, p, silva, physio, 50, AppointmentStatus::Completed).await;
+    let upcoming = book(&ctx, &c, p, silva, physio, -24, AppointmentStatus::Booked).await;
+    let cancelled = book(&ctx, &c, p, silva, physio, 40, AppointmentStatus::Cancelled).await;
+    let invoiced = book(&ctx, &c, p, silva, physio, 30, AppointmentStatus::Completed).await;
+    let covered = book(&ctx, &c, p, silva, physio, 20, AppointmentStatus::Completed).await;
+    let no_service = book(&ctx, &c, p, silva, unbilled_type, 10, AppointmentStatus::Completed).await;
+    let theirs = book(&ctx, &c, q, silva, physio, 5, AppointmentStatus::Completed).await;
+    let draft = invoices::create_from_appointment(&ctx.services, &c.owner, &invoiced.to_string()).await.unwrap();
+    let form = FeePackageForm { name: "Physio ×5".into(), service_id: service.to_string(), sessions: "5".into(), price: "180".into(), tax_rate: "".into() };
+    let package = packages::create(&ctx.services, &c.owner, &form).await.unwrap();
+    let (_, sold) = packages::sell(&ctx.services, &c.owner, &p.to_string(), &package.id.to_string()).await.unwrap();
+    assert_eq!(sold.service_id, service);
+    packages::use_session(&ctx.services, &c.owner, &sold.id.to_string(), &covered.to_string()).await.unwrap();
+
+    // Only the patient's own appointments of a billed type that are not
+    // cancelled, invoiced or covered; newest first.
+    let ids = |who: AuthContext, patient: PatientId| {
+        let services = ctx.services.clone();
+        async move { packages::session_candidates(&services, &who, &patient.to_string()).await.unwrap().into_iter().map(|a| a.appointment_id).collect::<Vec<_>>() }
+    };
+    assert_eq!(ids(c.owner.clone(), p).await, vec![upcoming, done]);
+    let listed = packages::session_candidates(&ctx.services, &c.owner, &p.to_string()).await.unwrap();
+    assert_eq!((listed[1].service_id, listed[1].kind.as_str(), listed[1].practitioner.as_str(), listed[1].status.as_str()), (service, "Physiotherapy", "Dr Silva", "completed"));
+    assert!(!listed.iter().any(|a| [cancelled, invoiced, covered, no_service, theirs].contains(&a.appointment_id)));
+    assert_eq!(ids(c.owner.clone(), q).await, vec![theirs]);
+    // A deleted draft frees its appointment again; a candidate can be used.
+    invoices::delete_draft(&ctx.services, &c.owner, &draft.id.to_string()).await.unwrap();
+    assert_eq!(ids(c.owner.clone(), p).await, vec![upcoming, invoiced, done]);
+    packages::use_session(&ctx.services, &c.owner, &sold.id.to_string(), &done.to_string()).await.unwrap();
+    assert_eq!(ids(c.owner.clone(), p).await, vec![upcoming, invoiced]);
+    let left = packages::for_patient(&ctx.services, &c.owner, &p.to_string()).await.unwrap();
+    assert_eq!((left[0].sessions_used, left[0].remaining), (2, 3));
+
+    // Front desk reads them, a nurse may not; another clinic's patient is a 404.
+    let desk = join(&ctx, &c.owner, "desk@a.example", "front_desk").await;
+    let nurse = join(&ctx, &c.owner, "nurse@a.example", "nurse").await;
+    assert_eq!(ids(desk, p).await.len(), 2);
+    assert!(matches!(packages::session_candidates(&ctx.services, &nurse, &p.to_string()).await, Err(ServiceError::Forbidden)));
+    let other = clinic(&ctx, "Riverside", "owner@b.example").await;
+    assert!(matches!(packages::session_candidates(&ctx.services, &other.owner, &p.to_string()).await, Err(ServiceError::NotFound)));
+    assert!(matches!(packages::session_candidates(&ctx.services, &other.owner, "not-an-id").await, Err(ServiceError::NotFound)));
+    assert!(audited(&ctx, &other.owner, "package.candidates", "denied").await >= 1);
+    assert!(audited(&ctx, &c.owner, "package.candidates", "ok").await >= 5);
+}
+
+async fn draft_lines_edited_until_issued(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let p = c.patients[0];
+    let form = InvoiceForm { patient_id: p.to_string(), lines: vec![line("Consultation", "1", "45", "23"), line("Dressing", "2", "5.50", "")], ..Default::default() };
+    let draft = invoices::create(&ctx.services, &c.owner, &form).await.unwrap();
+    let id = draft.id.to_string();
+    // What the page sends back: the lines as stored (prices as decimals), one changed, one removed, one added.
+    let edited = InvoiceForm {
+        lines: vec![line("Consultation, long", "1", "60.00", "23"), line("X-ray", "1", "30", "6")],
+        note: "Paid at the desk".into(),
+        ..form.clone()
+    };
+    let v = invoices::update_draft(&ctx.services, &c.owner, &id, &edited).await.unwrap();
+    // 60 + 13.80 tax; 30 + 1.80 tax.
+    assert_eq!((v.lines.len(), v.total.minor, v.note.as_deref()), (2, 7_380 + 3_180, Some("Paid at the desk")));
+    assert_eq!(v.lines.iter().map(|l| l.description.as_str()).collect::<Vec<_>>(), vec!["Consultation, long", "X-ray"]);
+    assert_eq!(audited(&ctx, &c.owner, "invoice.update", "ok").await, 1);
+
+    // Bad lines: each error at its line's field; nothing changes.
+    let bad = InvoiceForm { lines: vec![line("Consultation", "1", "12.345", ""), line("", "1", "5", ""), line("Gauze", "-1", "1", "")], ..form.clone() };
+    match invoices::update_draft(&ctx.services, &c.owner, &id, &bad).await {
+        Err(ServiceError::Invalid(errors)) => {
+            for key in ["lines.0.unit_price", "lines.1.description", "lines.2.quantity"] {
+                assert!(errors.get(key).is_some(), "no error at {key}: {errors}");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    match invoices::update_draft(&ctx.services, &c.owner, &id, &InvoiceForm { lines: vec![], ..form.clone() }).await {
+        Err(ServiceError::Invalid(errors)) => assert!(errors.get("lines").is_some(), "{errors}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(invoices::get(&ctx.services, &c.owner, &id).await.unwrap().total.minor, 10_560);
+
+    // Another clinic's owner: 404, the draft unchanged; front desk: 403.
+    let other = clinic(&ctx, "Riverside", "owner@b.example").await;
+    assert!(matches!(invoices::update_draft(&ctx.services, &other.owner, &id, &form).await, Err(ServiceError::NotFound)));
+    let desk = join(&ctx, &c.owner, "desk@a.example", "front_desk").await;
+    assert!(matches!(invoices::update_draft(&ctx.services, &desk, &id, &form).await, Err(ServiceError::Forbidden)));
+    assert_eq!(invoices::get(&ctx.services, &c.owner, &id).await.unwrap().total.minor, 10_560);
+
+    // Issued: the edit is refused and the invoice keeps its lines.
+    let issued = invoices::issue(&ctx.services, &c.owner, &id).await.unwrap();
+    assert_eq!((issued.label.as_str(), issued.total.minor), ("INV-000001", 10_560));
+    match invoices::update_draft(&ctx.services, &c.owner, &id, &form).await {
+        Err(ServiceError::Invalid(errors)) => assert!(errors.get("status").is_some(), "{errors}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(invoices::get(&ctx.services, &c.owner, &id).await.unwrap().lines.len(), 2);
+}
+
+async fn clinic_claims_list_by_status(ctx: Ctx) {
+    let c = clinic(&ctx, "Harbour", "owner@a.example").await;
+    let (p, q) = (c.patients[0], c.patients[1]);
+    let medis = payers::create(&ctx.services, &c.owner, &PayerForm { name: "Médis".into(), kind: "insurer".into() }).await.unwrap();
+    let cover = CoverageForm {
+        payer_id: medis.to_string(),
+        member_id: "MED-0042".into(),
+        plan: String::new(),
+        valid_from: "2020-01-01".into(),
+        valid_to: String::new(),
+        covered_percent: "80".into(),
+    };
+    let cp = insurance::add_coverage(&ctx.services, &c.owner, &p.to_string(), &cover).await.unwrap();
+    let cq = insurance::add_coverage(&ctx.services, &c.owner, &q.to_string(), &CoverageForm { member_id: "MED-0043".into(), ..cover.clone() }).await.unwrap();
+    let claim = |invoice: &invoices::InvoiceView, coverage: uuid::Uuid| {
+        let services = ctx.services.clone();
+        let owner = c.owner.clone();
+        let form = ClaimForm { invoice_id: invoice.id.to_string(), coverage_id: coverage.to_string(), diagnosis_codes: "J06.9".into(), procedure_codes: "99213".into(), ..Default::default() };
+        async move { insurance::create_claim(&services, &owner, &form).await.unwrap().id.to_string() }
+    };
+    let inv1 = issued(&ctx, &c.owner, p, vec![line("Consultation", "1", "45", "")]).await;
+    let inv2 = issued(&ctx, &c.owner, q, vec![line("Physiotherapy", "1", "50", "")]).await;
+    let inv3 = issued(&ctx, &c.owner, p, vec![line("Follow-up", "1", "30", "")]).await;
+    let draft_claim = claim(&inv1, cp.id).await;
+    let paid_claim = claim(&inv2, cq.id).await;
+    insurance::submit_claim(&ctx.services, &c.owner, &paid_claim).await.unwrap();
+    insurance::post_remittance(&ctx.services, &c.owner, &paid_claim, &RemittanceForm { amount: "30".into(), reference: String::new() }).await.unwrap();
+    let denied_claim = claim(&inv3, cp.id).await;
+    insurance::submit_claim(&ctx.services, &c.owner, &denied_claim).await.unwrap();
+    let deny = ClaimDecisionForm { decision: "deny".into(), reason: "Not covered".into() };
+    insurance::decide_claim(&ctx.services, &c.owner, &denied_claim, &deny).await.unwrap();
+
+    let all = listing::claims(&ctx.services, &c.owner, "").await.unwrap();
+    assert_eq!(all.iter().map(|c| c.id.to_string()).collect::<Vec<_>>(), vec![denied_claim.clone(), paid_claim.clone(), draft_claim.clone()], "newest first");
+    let paid = &all[1];
+    assert_eq!((paid.label.as_str(), paid.invoice_id, paid.invoice_label.as_str()), ("CLM-000002", inv2.id, "INV-000002"));
+    assert_eq!((paid.status, paid.amount.minor, paid.paid.minor), (ClaimStatus::Paid, 4_000, 3_000));
+    assert_eq!((paid.patient_id, paid.payer.as_str()), (q, "Médis · member MED-0043"));
+    assert!(paid.patient.ends_with("Bruno Almeida"), "{}", paid.patient);
+    let ids = |status: &'static str| {
+        let (services, owner) = (ctx.services.clone(), c.owner.clone());
+        async move { listing::claims(&services, &owner, status).await.unwrap().into_iter().map(|c| c.id.to_string()).collect::<Vec<_>>() }
+    };
+    assert_eq!(ids("draft").await, vec![draft_claim.clone()]);
+    assert_eq!(ids("paid").await, vec![paid_claim]);
+    assert_eq!(ids("denied").await, vec![denied_claim]);
+    assert!(ids("submitted").await.is_empty() && ids("accepted").await.is_empty());
+    insurance::submit_claim(&ctx.services, &c.owner, &draft_claim).await.unwrap();
+    assert_eq!(ids("submitted").await, vec![draft_claim]);
+    match listing::claims(&ctx.services, &c.owner, "bogus").await {
+        Err(ServiceError::Invalid(errors)) => assert!(errors.get("status").is_some()),
+        other => panic!("{other:?}"),
+    }
+
+    // Scoped to the clinic; readers only (a nurse has no ViewBilling).
+    let other = clinic(&ctx, "Riverside", "owner@b.example").await;
+    assert!(listing::claims(&ctx.services, &other.owner, "").await.unwrap().is_empty());
+    let desk = join(&ctx, &c.owner, "desk@a.example", "front_desk").await;
+    assert_eq!(listing::claims(&ctx.services, &desk, "").await.unwrap().len(), 3);
+    let nurse = join(&ctx, &c.owner, "nurse@a.example", "nurse").await;
+    assert!(matches!(listing::claims(&ctx.services, &nurse, "").await, Err(ServiceError::Forbidden)));
+    assert_eq!(audited(&ctx, &c.owner, "claim.list", "denied").await, 1);
 }

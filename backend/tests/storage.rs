@@ -341,6 +341,7 @@ async fn clinic_profile_updates_and_bad_input_changes_nothing(ctx: Ctx) {
         phone: "+1 212 555 0100".into(),
         email: "Front@Harbour.example".into(),
         address: "1 Quay Street\nLisbon".into(),
+        tax_number: "".into(),
     };
     let view = accounts::update_clinic_profile(&ctx.services, &auth_ctx(&ctx, &owner).await, &good).await.unwrap();
     assert_eq!(view.name, "Harbour Physio & Rehab");

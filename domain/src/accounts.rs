@@ -165,6 +165,9 @@ pub struct ClinicProfileForm {
     pub email: String,
     #[serde(default)]
     pub address: String,
+    /// The tax registration number on invoices (VAT, NIF, EIN…); optional.
+    #[serde(default)]
+    pub tax_number: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +177,27 @@ pub struct ClinicProfile {
     pub phone: Option<String>,
     pub email: Option<EmailAddress>,
     pub address: Option<String>,
+    pub tax_number: Option<String>,
+}
+
+/// The longest tax registration number accepted.
+pub const MAX_TAX_NUMBER: usize = 40;
+
+/// A tax registration number as printed on invoices: optional; letters,
+/// digits, spaces and `-./` ("PT 123 456 789", "12-3456789"), at most
+/// [`MAX_TAX_NUMBER`] characters, at least one letter or digit.
+pub fn parse_tax_number(raw: &str) -> Result<Option<String>, ParseError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let allowed = value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '.' | '/'));
+    if !allowed || !value.chars().any(|c| c.is_ascii_alphanumeric()) || value.chars().count() > MAX_TAX_NUMBER {
+        return Err(ParseError::new(format!(
+            "Enter the tax number as registered, like PT 123 456 789: up to {MAX_TAX_NUMBER} letters, digits, spaces, dashes, dots or slashes."
+        )));
+    }
+    Ok(Some(value.to_owned()))
 }
 
 pub fn parse_phone(raw: &str) -> Result<Option<String>, ParseError> {
@@ -220,9 +244,10 @@ impl ClinicProfileForm {
             },
         );
         let address = errors.check("address", parse_optional_text(&self.address, 300, "address"));
-        match (name, time_zone, phone, email, address) {
-            (Some(name), Some(time_zone), Some(phone), Some(email), Some(address)) => {
-                Ok(ClinicProfile { name, time_zone, phone, email, address })
+        let tax_number = errors.check("tax_number", parse_tax_number(&self.tax_number));
+        match (name, time_zone, phone, email, address, tax_number) {
+            (Some(name), Some(time_zone), Some(phone), Some(email), Some(address), Some(tax_number)) => {
+                Ok(ClinicProfile { name, time_zone, phone, email, address, tax_number })
             }
             _ => Err(errors),
         }
@@ -321,11 +346,21 @@ mod tests {
             phone: "".into(),
             email: "".into(),
             address: "1 Quay St\nLisbon".into(),
+            tax_number: "".into(),
         };
         let parsed = form.parse().unwrap();
         assert_eq!(parsed.phone, None);
+        assert_eq!(parsed.tax_number, None);
         assert_eq!(parsed.address.as_deref(), Some("1 Quay St\nLisbon"));
-        let bad = ClinicProfileForm { phone: "call me".into(), ..form };
+        let bad = ClinicProfileForm { phone: "call me".into(), ..form.clone() };
         assert!(bad.parse().unwrap_err().get("phone").is_some());
+        let taxed = ClinicProfileForm { tax_number: "  PT 123.456/789-0  ".into(), ..form.clone() };
+        assert_eq!(taxed.parse().unwrap().tax_number.as_deref(), Some("PT 123.456/789-0"));
+        for bad in ["PT#123", "<b>1</b>", "---", "1".repeat(MAX_TAX_NUMBER + 1).as_str()] {
+            let form = ClinicProfileForm { tax_number: bad.into(), ..form.clone() };
+            assert!(form.parse().unwrap_err().get("tax_number").is_some(), "{bad:?} accepted");
+        }
+        let longest = ClinicProfileForm { tax_number: "9".repeat(MAX_TAX_NUMBER), ..form };
+        assert!(longest.parse().is_ok());
     }
 }

@@ -180,6 +180,8 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
                                 aria-describedby="field-address-error">{data.address.clone()}</textarea>
                             <p class="error" id="field-address-error" aria-live="polite">{move || field_error(value, "address").get()}</p>
                         </div>
+                        <Field label="Tax registration number" name="tax_number" value=data.tax_number.clone() required=false
+                            hint="Printed on invoices, receipts and statements, like PT 123 456 789." server_error=field_error(value, "tax_number")/>
                         <button type="submit" disabled=move || action.pending().get()>"Save profile"</button>
                         <p class="status" role="status">{move || saved().then_some("Profile saved.")}</p>
                     </ActionForm>
@@ -192,6 +194,7 @@ fn ProfileSection(data: ClinicProfileData, can_manage: bool) -> impl IntoView {
                         <dt>"Phone"</dt><dd>{data.phone.clone()}</dd>
                         <dt>"Email"</dt><dd>{data.email.clone()}</dd>
                         <dt>"Address"</dt><dd class="address">{data.address.clone()}</dd>
+                        <dt>"Tax registration number"</dt><dd>{data.tax_number.clone()}</dd>
                     </dl>
                     <p class="hint">"Only owners and administrators can change the clinic profile."</p>
                 })

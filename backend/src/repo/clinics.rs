@@ -11,6 +11,8 @@ pub struct ClinicRow {
     pub email: Option<String>,
     pub address: Option<String>,
     pub currency: String,
+    /// Printed on the billing documents' letterhead.
+    pub tax_number: Option<String>,
 }
 
 /// Creates a clinic and returns the scope for it: the creator is about to
@@ -36,7 +38,7 @@ pub async fn create(
 
 pub async fn get(tx: &mut Tx, scope: &ClinicScope) -> Result<ClinicRow, ServiceError> {
     on_tx!(tx, c => sqlx::query_as::<_, ClinicRow>(
-        "SELECT id, name, time_zone, phone, email, address, currency FROM clinics WHERE id = $1",
+        "SELECT id, name, time_zone, phone, email, address, currency, tax_number FROM clinics WHERE id = $1",
     )
     .bind(scope.clinic_id().as_uuid())
     .fetch_optional(c)
@@ -51,7 +53,8 @@ pub async fn update_profile(
     now: DbTime,
 ) -> Result<(), ServiceError> {
     let done = on_tx!(tx, c => sqlx::query(
-        "UPDATE clinics SET name = $2, time_zone = $3, phone = $4, email = $5, address = $6, updated_at = $7 WHERE id = $1",
+        "UPDATE clinics SET name = $2, time_zone = $3, phone = $4, email = $5, address = $6, tax_number = $8, updated_at = $7
+         WHERE id = $1",
     )
     .bind(scope.clinic_id().as_uuid())
     .bind(profile.name.as_str())
@@ -60,6 +63,7 @@ pub async fn update_profile(
     .bind(profile.email.as_ref().map(|e| e.as_str()))
     .bind(profile.address.as_deref())
     .bind(now)
+    .bind(profile.tax_number.as_deref())
     .execute(c)
     .await.map(|r| r.rows_affected()))?;
     if done == 1 {

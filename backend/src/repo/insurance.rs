@@ -208,3 +208,53 @@ pub async fn claims_of_invoice(tx: &mut Tx, scope: &ClinicScope, invoice: Uuid) 
         .fetch_all(c)
         .await)?)
 }
+
+/// A line of the clinic's claims list: the claim, its invoice, payer and
+/// patient (the service hides names of restricted records).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimListRow {
+    pub id: Uuid,
+    pub number: i64,
+    pub status: String,
+    pub amount_minor: i64,
+    pub paid_minor: i64,
+    pub created_at: DbTime,
+    pub invoice_id: Uuid,
+    pub invoice_kind: String,
+    pub invoice_number: Option<i64>,
+    pub currency: String,
+    pub payer_name: String,
+    pub member_id: String,
+    pub patient_id: Uuid,
+    pub mrn: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub restricted: bool,
+}
+
+/// The clinic's claims, newest first, at most `limit`; only those in
+/// `status` when given.
+pub async fn list_clinic(tx: &mut Tx, scope: &ClinicScope, status: Option<ClaimStatus>, limit: i64) -> Result<Vec<ClaimListRow>, ServiceError> {
+    let filter = status.map(ClaimStatus::as_str);
+    let condition = if filter.is_some() { "AND cl.status = $3" } else { "" };
+    let sql = format!(
+        "SELECT cl.id, cl.number, cl.status, cl.amount_minor, cl.paid_minor, cl.created_at, cl.invoice_id,
+                i.kind AS invoice_kind, i.number AS invoice_number, i.currency, p.name AS payer_name, c.member_id,
+                i.patient_id, pt.mrn, pt.given_name, pt.family_name, pt.restricted
+         FROM claims cl
+         JOIN invoices i ON i.clinic_id = cl.clinic_id AND i.id = cl.invoice_id
+         JOIN patient_coverages c ON c.clinic_id = cl.clinic_id AND c.id = cl.coverage_id
+         JOIN payers p ON p.clinic_id = cl.clinic_id AND p.id = cl.payer_id
+         JOIN patients pt ON pt.clinic_id = i.clinic_id AND pt.id = i.patient_id
+         WHERE cl.clinic_id = $1 {condition}
+         ORDER BY cl.number DESC
+         LIMIT $2"
+    );
+    Ok(on_tx!(tx, c => {
+        let query = sqlx::query_as::<_, ClaimListRow>(&sql).bind(scope.clinic_id().as_uuid()).bind(limit);
+        match filter {
+            Some(status) => query.bind(status).fetch_all(c).await,
+            None => query.fetch_all(c).await,
+        }
+    })?)
+}

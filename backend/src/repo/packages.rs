@@ -168,3 +168,39 @@ pub async fn used_for(tx: &mut Tx, scope: &ClinicScope, appointment: Appointment
         .await)?;
     Ok(n > 0)
 }
+
+/// An appointment a package session could pay for: the patient's, not
+/// cancelled, with no live invoice and no session used for it yet, of a
+/// type the fee schedule bills as `service_id`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionCandidateRow {
+    pub id: Uuid,
+    pub starts_at: DbTime,
+    pub status: String,
+    pub type_name: String,
+    pub practitioner_name: String,
+    pub service_id: Uuid,
+}
+
+/// The patient's appointments a package session could cover, newest
+/// first, at most `limit`.
+pub async fn session_candidates(tx: &mut Tx, scope: &ClinicScope, patient: PatientId, limit: i64) -> Result<Vec<SessionCandidateRow>, ServiceError> {
+    Ok(on_tx!(tx, c => sqlx::query_as::<_, SessionCandidateRow>(
+        "SELECT a.id, a.starts_at, a.status, t.name AS type_name, r.name AS practitioner_name, f.id AS service_id
+         FROM appointments a
+         JOIN appointment_types t ON t.clinic_id = a.clinic_id AND t.id = a.type_id
+         JOIN practitioners r ON r.clinic_id = a.clinic_id AND r.id = a.practitioner_id
+         JOIN fee_services f ON f.clinic_id = a.clinic_id AND f.appointment_type_id = a.type_id AND f.active
+         WHERE a.clinic_id = $1 AND a.patient_id = $2 AND a.status <> 'cancelled'
+           AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.clinic_id = a.clinic_id AND i.appointment_id = a.id
+                           AND i.kind = 'invoice' AND i.status <> 'void')
+           AND NOT EXISTS (SELECT 1 FROM package_uses u WHERE u.clinic_id = a.clinic_id AND u.appointment_id = a.id)
+         ORDER BY a.starts_at DESC, a.id
+         LIMIT $3",
+    )
+    .bind(scope.clinic_id().as_uuid())
+    .bind(patient.as_uuid())
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}

@@ -246,6 +246,8 @@ pub struct ClinicProfileView {
     pub email: String,
     pub address: String,
     pub currency: String,
+    /// Empty when the clinic has none.
+    pub tax_number: String,
 }
 
 pub async fn clinic_profile(services: &Services, ctx: &AuthContext) -> Result<ClinicProfileView, ServiceError> {
@@ -259,6 +261,7 @@ pub async fn clinic_profile(services: &Services, ctx: &AuthContext) -> Result<Cl
         email: row.email.unwrap_or_default(),
         address: row.address.unwrap_or_default(),
         currency: row.currency,
+        tax_number: row.tax_number.unwrap_or_default(),
     })
 }
 

@@ -1,12 +1,13 @@
 //! A patient's account: balance, what is due and held as credit, the
 //! statement with its running balance (and as a PDF), the invoices and
 //! payments, and a payment at the desk split across open invoices (or, with
-//! none chosen, put on the oldest due first; the rest is credit). Also the
+//! none chosen, put on the oldest due first; the rest is credit), the
+//! patient's packages (`packages`) and coverage (`insurance`). Also the
 //! chart's Billing tab.
 
-use super::{insurance::CoveragesPanel, invoice_href, receipt_href, BillingNav, Bound, BoundSelect, Call, CallAlert, InvoiceTable};
+use super::{insurance::CoveragesPanel, packages::PackagesPanel, invoice_href, receipt_href, BillingNav, Bound, BoundSelect, Call, CallAlert, InvoiceTable};
 use crate::{
-    billing_api::{patient_account, patient_coverages, payment_record, receipt_pdf_href, statement_pdf_href, AccountData, ReceiptData, DESK_METHODS},
+    billing_api::{patient_account, patient_coverages, patient_packages, payment_record, receipt_pdf_href, statement_pdf_href, AccountData, ReceiptData, DESK_METHODS},
     pages::staff::error_view,
 };
 use ambula_domain::billing::AllocationForm;
@@ -45,6 +46,9 @@ fn Account(id: Signal<String>, heading: bool) -> impl IntoView {
     let last_receipt = RwSignal::new(None::<ReceiptData>);
     let coverage_version = RwSignal::new(0u32);
     let coverages = Resource::new(move || (id.get(), coverage_version.get()), |(id, _)| patient_coverages(id));
+    // A session used changes the packages only; a sale opens the invoice.
+    let package_version = RwSignal::new(0u32);
+    let packages = Resource::new(move || (id.get(), package_version.get()), |(id, _)| patient_packages(id));
     view! {
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
@@ -54,6 +58,7 @@ fn Account(id: Signal<String>, heading: bool) -> impl IntoView {
                 }
             })}
         </Transition>
+        <PackagesPanel patient_id=id data=packages version=package_version/>
         <CoveragesPanel patient_id=id data=coverages version=coverage_version/>
     }
 }

@@ -1,17 +1,19 @@
 //! One invoice or credit note: its lines and totals, and what can be done
-//! with it now — issue or delete a draft; take a payment (cash, card, bank
+//! with it now — change a draft's lines (added, changed, removed; errors at
+//! the line's field), due date and note, issue or delete it; take a payment (cash, card, bank
 //! transfer, insurance; part of what is due, or more, which becomes the
 //! patient's credit); a credit note, whole or for an amount; void with a
 //! reason; the PDF. Each action's errors show at its fields.
 
 use super::{
     insurance::ClaimsPanel,
+    new_invoice::{service_options, LineDraft, LineRow, MAX_LINES},
     account_href, invoice_href, receipt_href, status_badge, BillingNav, Bound, BoundSelect, Call, CallAlert,
 };
 use crate::{
     billing_api::{
-        invoice_credit_note, invoice_delete_draft, invoice_detail, invoice_insurance, invoice_issue, invoice_pdf_href, invoice_void, payment_record,
-        receipt_pdf_href, InvoiceData, ReceiptData, DESK_METHODS,
+        fee_settings, invoice_credit_note, invoice_delete_draft, invoice_detail, invoice_insurance, invoice_issue, invoice_pdf_href,
+        invoice_update_draft, invoice_void, payment_record, receipt_pdf_href, InvoiceData, LineRowView, ReceiptData, DESK_METHODS,
     },
     pages::staff::error_view,
 };
@@ -30,8 +32,12 @@ pub fn InvoicePage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let detail = Resource::new(move || (id.get(), version.get()), |(id, _)| invoice_detail(id));
     let insurance = Resource::new(move || (id.get(), version.get()), |(id, _)| invoice_insurance(id));
+    // The fee schedule, for the services a draft's lines can be made from.
+    let settings = Resource::new(|| (), |_| fee_settings());
     // The receipt of the last payment taken here, kept across reloads.
     let last_receipt = RwSignal::new(None::<ReceiptData>);
+    // "Draft saved.", kept across the reload the save causes.
+    let saved = RwSignal::new(None::<String>);
     view! {
         <Title text="Invoice · Ambula"/>
         <p class="breadcrumb"><A href="/app/billing">"Billing"</A></p>
@@ -39,7 +45,16 @@ pub fn InvoicePage() -> impl IntoView {
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Ok(d) => Either::Left(view! { <Detail d version last_receipt/> }),
+                    Ok(d) => {
+                        // Only a draft's editor needs the fee schedule; without
+                        // it lines are still typed by hand.
+                        let services = if d.can_manage && d.status == "draft" {
+                            settings.await.map(|s| service_options(&s)).unwrap_or_else(|_| service_options(&Default::default()))
+                        } else {
+                            Vec::new()
+                        };
+                        Either::Left(view! { <Detail d version last_receipt services saved/> })
+                    }
                     Err(error) => Either::Right(error_view(error)),
                 }
             })}
@@ -49,7 +64,13 @@ pub fn InvoicePage() -> impl IntoView {
 }
 
 #[component]
-fn Detail(d: InvoiceData, version: RwSignal<u32>, last_receipt: RwSignal<Option<ReceiptData>>) -> impl IntoView {
+fn Detail(
+    d: InvoiceData,
+    version: RwSignal<u32>,
+    last_receipt: RwSignal<Option<ReceiptData>>,
+    services: Vec<(String, String)>,
+    saved: RwSignal<Option<String>>,
+) -> impl IntoView {
     let title = if d.is_credit_note { format!("Credit note {}", d.label) } else { format!("Invoice {}", d.label) };
     let open = matches!(d.status.as_str(), "issued" | "partially_paid");
     let creditable = !d.is_credit_note && matches!(d.status.as_str(), "issued" | "partially_paid" | "paid");
@@ -94,6 +115,7 @@ fn Detail(d: InvoiceData, version: RwSignal<u32>, last_receipt: RwSignal<Option<
                 </p>
             </div>
         })}
+        {(manage && draft).then(|| view! { <DraftEditor d=d.clone() services version saved/> })}
         {(manage && draft).then(|| view! { <DraftActions id=d.id.clone() version/> })}
         {(manage && open).then(|| view! { <TakePayment d=d.clone() version last_receipt/> })}
         <Payments d=d.clone()/>
@@ -154,6 +176,70 @@ fn DraftActions(id: String, version: RwSignal<u32>) -> impl IntoView {
     }
 }
 
+/// A stored line as a line being edited.
+fn editable(key: u32, l: &LineRowView) -> LineDraft {
+    let line = LineDraft::new(key);
+    line.service_id.set(l.service_id.clone());
+    line.description.set(l.description.clone());
+    line.quantity.set(l.quantity.clone());
+    line.unit_price.set(l.unit_price_decimal.clone());
+    line.discount.set(l.discount_decimal.clone());
+    line.tax_rate.set(l.tax_rate_decimal.clone());
+    line
+}
+
+/// A draft's lines, due date and note as a form: lines changed, added or
+/// removed, saved all at once; each error at the line's field.
+#[component]
+fn DraftEditor(d: InvoiceData, services: Vec<(String, String)>, version: RwSignal<u32>, saved: RwSignal<Option<String>>) -> impl IntoView {
+    let call = Call::<String>::new();
+    let lines = RwSignal::new(d.lines.iter().enumerate().map(|(i, l)| editable(i as u32, l)).collect::<Vec<_>>());
+    let next_key = StoredValue::new(d.lines.len() as u32);
+    let due_on = RwSignal::new(d.due_on.clone());
+    let note = RwSignal::new(d.note.clone());
+    let (id, patient, payer) = (d.id.clone(), d.patient_id.clone(), d.payer_id.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let forms: Vec<InvoiceLineForm> = lines.get_untracked().iter().map(LineDraft::form).collect();
+        let fut = invoice_update_draft(id.clone(), patient.clone(), payer.clone(), due_on.get_untracked(), note.get_untracked(), forms);
+        saved.set(None);
+        call.run(fut, move |_| {
+            saved.set(Some("Draft saved.".to_owned()));
+            version.update(|n| *n += 1);
+        });
+    };
+    let add_line = move |_| {
+        if lines.with_untracked(Vec::len) < MAX_LINES {
+            let key = next_key.get_value();
+            next_key.set_value(key + 1);
+            lines.update(|l| l.push(LineDraft::new(key)));
+        }
+    };
+    let currency = d.currency.clone();
+    let numbered = move || lines.get().into_iter().enumerate().collect::<Vec<_>>();
+    view! {
+        <section class="panel" aria-labelledby="edit-heading">
+            <h2 id="edit-heading">"Edit draft"</h2>
+            <form on:submit=submit class="invoice-form">
+                <CallAlert message=call.alert(&[])/>
+                <fieldset class="lines">
+                    <legend>"Lines"</legend>
+                    <p class="error" id="field-invoice-lines-error" aria-live="polite">{move || call.error("lines").get()}</p>
+                    <For each=numbered key=|(i, l)| (*i, l.key) let:item>
+                        <LineRow index=item.0 line=item.1 services=services.clone() currency=currency.clone() call lines/>
+                    </For>
+                    <button type="button" class="secondary" on:click=add_line>"Add a line"</button>
+                </fieldset>
+                <Bound label="Due on (optional)".into() id="field-invoice-due_on".into() bind=due_on kind="date"
+                    hint="Empty: 30 days after the invoice is issued." error=call.error("due_on")/>
+                <Bound label="Note on the invoice (optional)".into() id="field-invoice-note".into() bind=note error=call.error("note")/>
+                <button type="submit" disabled=move || call.busy.get()>"Save changes"</button>
+                <p class="status" role="status">{move || saved.get()}</p>
+            </form>
+        </section>
+    }
+}
+
 fn method_options() -> Vec<(String, String)> {
     DESK_METHODS.iter().map(|(v, t)| (v.to_string(), t.to_string())).collect()
 }
@@ -206,7 +292,7 @@ fn Payments(d: InvoiceData) -> impl IntoView {
                     </tr></thead>
                     <tbody>
                         {d.payments.into_iter().map(|p| {
-                            let aria = format!("Download receipt {} as PDF", p.label);
+                            let aria = format!("Receipt PDF of {}", p.label);
                             view! {
                             <tr>
                                 <td><A href=receipt_href(&p.id)>{p.label.clone()}</A></td>

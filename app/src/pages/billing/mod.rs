@@ -5,21 +5,25 @@
 //! |---|---|---|
 //! | Invoices (money due first) and visits to invoice | `/app/billing` | here |
 //! | New invoice by hand | `/app/billing/new` | `new_invoice` |
-//! | Invoice or credit note: issue, pay, credit, void, PDF | `/app/billing/invoices/:id` | `invoice` |
+//! | Invoice or credit note: edit a draft's lines, issue, pay, credit, void, PDF | `/app/billing/invoices/:id` | `invoice` |
 //! | Receipt, refund | `/app/billing/receipts/:id` | `receipt` |
 //! | Patient account and statement (also the chart's Billing tab) | `/app/billing/patients/:id` | `account` |
 //! | Fee schedule, payers, packages | `/app/billing/settings` | `settings` |
 //! | Aging, cash-up, revenue charts, CSV | `/app/billing/reports` | `reports` |
+//! | Insurance claims of the clinic, by status | `/app/billing/claims` | `claims` |
 //! | Coverage (account) and claims (invoice) | on those pages | `insurance` |
+//! | Packages: sell, use a session (account) | on that page | `packages` |
 //!
 //! Amounts arrive as display text in the clinic currency's exponent
 //! (`billing_api`). Each form's errors show at the field they concern.
 
 pub mod account;
 pub mod bars;
+pub mod claims;
 pub mod insurance;
 pub mod invoice;
 pub mod new_invoice;
+pub mod packages;
 pub mod receipt;
 pub mod reports;
 pub mod settings;
@@ -56,6 +60,7 @@ pub fn BillingNav() -> impl IntoView {
             <ul>
                 <li><A href="/app/billing" exact=true>"Invoices"</A></li>
                 <li><A href="/app/billing/new">"New invoice"</A></li>
+                <li><A href="/app/billing/claims">"Claims"</A></li>
                 <li><A href="/app/billing/reports">"Reports"</A></li>
                 <li><A href="/app/billing/settings">"Fee schedule"</A></li>
             </ul>

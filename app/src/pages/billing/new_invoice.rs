@@ -16,20 +16,21 @@ use leptos::{either::Either, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-/// One line being typed.
+/// One line being typed (here, and when a draft's lines are edited on the
+/// invoice's page).
 #[derive(Clone, Copy)]
-struct LineDraft {
-    key: u32,
-    service_id: RwSignal<String>,
-    description: RwSignal<String>,
-    quantity: RwSignal<String>,
-    unit_price: RwSignal<String>,
-    discount: RwSignal<String>,
-    tax_rate: RwSignal<String>,
+pub struct LineDraft {
+    pub key: u32,
+    pub service_id: RwSignal<String>,
+    pub description: RwSignal<String>,
+    pub quantity: RwSignal<String>,
+    pub unit_price: RwSignal<String>,
+    pub discount: RwSignal<String>,
+    pub tax_rate: RwSignal<String>,
 }
 
 impl LineDraft {
-    fn new(key: u32) -> Self {
+    pub fn new(key: u32) -> Self {
         Self {
             key,
             service_id: RwSignal::new(String::new()),
@@ -41,7 +42,7 @@ impl LineDraft {
         }
     }
 
-    fn form(&self) -> InvoiceLineForm {
+    pub fn form(&self) -> InvoiceLineForm {
         InvoiceLineForm {
             service_id: self.service_id.get_untracked(),
             code: String::new(),
@@ -55,7 +56,7 @@ impl LineDraft {
 }
 
 /// At most this many lines from this form (the server allows more).
-const MAX_LINES: usize = 20;
+pub const MAX_LINES: usize = 20;
 
 #[component]
 pub fn NewInvoicePage() -> impl IntoView {
@@ -101,9 +102,7 @@ fn InvoiceForm(settings: FeeSettingsData) -> impl IntoView {
             lines.update(|l| l.push(LineDraft::new(key)));
         }
     };
-    let services: Vec<(String, String)> = std::iter::once((String::new(), "Typed by hand".to_owned()))
-        .chain(settings.services.iter().filter(|s| s.active).map(|s| (s.id.clone(), format!("{} · {} · {}", s.code, s.description, s.price))))
-        .collect();
+    let services = service_options(&settings);
     let payers: Vec<(String, String)> = std::iter::once((String::new(), "None: the fee schedule's prices".to_owned()))
         .chain(settings.payers.iter().map(|p| (p.id.clone(), p.name.clone())))
         .collect();
@@ -131,13 +130,21 @@ fn InvoiceForm(settings: FeeSettingsData) -> impl IntoView {
     }
 }
 
+/// The services a line can be made from: "typed by hand", then the fee
+/// schedule's active services.
+pub fn service_options(settings: &FeeSettingsData) -> Vec<(String, String)> {
+    std::iter::once((String::new(), "Typed by hand".to_owned()))
+        .chain(settings.services.iter().filter(|s| s.active).map(|s| (s.id.clone(), format!("{} · {} · {}", s.code, s.description, s.price))))
+        .collect()
+}
+
 /// The field name of line `index`'s `field`, as the server names errors.
 fn line_key(index: usize, field: &str) -> String {
     format!("lines.{index}.{field}")
 }
 
 #[component]
-fn LineRow(
+pub fn LineRow(
     index: usize,
     line: LineDraft,
     services: Vec<(String, String)>,
@@ -159,7 +166,8 @@ fn LineRow(
                 hint="Empty with a service: its price." error=call.error(line_key(index, "unit_price"))/>
             <Bound label=format!("Discount, line {n}") id=id("discount") bind=line.discount inputmode="decimal" error=call.error(line_key(index, "discount"))/>
             <Bound label=format!("Tax rate %, line {n}") id=id("tax_rate") bind=line.tax_rate inputmode="decimal" error=call.error(line_key(index, "tax_rate"))/>
-            {(index > 0).then(|| view! { <button type="button" class="secondary" on:click=remove>{format!("Remove line {n}")}</button> })}
+            // Any line but the last one left can go.
+            {move || (lines.with(Vec::len) > 1).then(|| view! { <button type="button" class="secondary" on:click=remove>{format!("Remove line {n}")}</button> })}
         </div>
     }
 }

@@ -1,4 +1,5 @@
-//! The fee schedule (services with their code, price and tax rate), payers
+//! The fee schedule (services with their code, price, tax rate and the
+//! appointment type each bills, if any), payers
 //! with their own prices, and prepaid packages. Changing any of it needs
 //! `ManageBilling`; others see the lists.
 
@@ -29,12 +30,11 @@ pub fn FeeSettingsPage() -> impl IntoView {
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(s) => Either::Left(view! { <Lists s toggled add_payer set_price add_package/> }),
+                    Ok(s) => Either::Left(view! { <Lists s toggled add_service add_payer set_price add_package/> }),
                     Err(error) => Either::Right(error_view(error)),
                 }
             })}
         </Transition>
-        <ServiceForm action=add_service/>
     }
 }
 
@@ -42,11 +42,13 @@ pub fn FeeSettingsPage() -> impl IntoView {
 fn Lists(
     s: FeeSettingsData,
     toggled: RwSignal<u32>,
+    add_service: ServerAction<FeeServiceCreate>,
     add_payer: ServerAction<PayerCreate>,
     set_price: ServerAction<PayerSetPrice>,
     add_package: ServerAction<PackageCreate>,
 ) -> impl IntoView {
     let manage = s.can_manage;
+    let types = s.appointment_types.clone();
     let services: Vec<(String, String)> = std::iter::once((String::new(), "Choose a service…".to_owned()))
         .chain(s.services.iter().filter(|f| f.active).map(|f| (f.id.clone(), format!("{} · {}", f.code, f.description))))
         .collect();
@@ -66,7 +68,7 @@ fn Lists(
                 <table class="data services">
                     <caption class="visually-hidden">"Services of the fee schedule"</caption>
                     <thead><tr><th scope="col">"Code"</th><th scope="col">"Description"</th><th scope="col" class="num">"Price"</th>
-                        <th scope="col" class="num">"Tax"</th><th scope="col">"Status"</th>{manage.then(|| view! { <th scope="col">"Action"</th> })}</tr></thead>
+                        <th scope="col" class="num">"Tax"</th><th scope="col">"Bills"</th><th scope="col">"Status"</th>{manage.then(|| view! { <th scope="col">"Action"</th> })}</tr></thead>
                     <tbody>
                         {s.services.into_iter().map(|f| {
                             let (id, active) = (f.id.clone(), f.active);
@@ -74,6 +76,7 @@ fn Lists(
                             view! {
                                 <tr>
                                     <td>{f.code.clone()}</td><td>{f.description.clone()}</td><td class="num">{f.price.clone()}</td><td class="num">{f.tax_rate.clone()}</td>
+                                    <td>{f.appointment_type.clone()}</td>
                                     <td>{if active { "In use" } else { "Retired" }}</td>
                                     {manage.then(|| view! { <td><button type="button" class="secondary" on:click=move |_| toggle(id.clone(), !active)>{label.clone()}</button></td> })}
                                 </tr>
@@ -93,6 +96,7 @@ fn Lists(
             <h2 id="packages-heading">"Packages"</h2>
             <ul>{s.packages.into_iter().map(|p| view! { <li>{format!("{}: {} × {} for {}", p.name, p.sessions, p.service, p.price)}</li> }).collect_view()}</ul>
         </section>
+        {manage.then(|| view! { <ServiceForm action=add_service types=types.clone()/> })}
         {manage.then(move || view! {
             <PayerForms add=add_payer price=set_price services=services.clone() payers=payers.clone()/>
             <PackageForm action=add_package services=services.clone()/>
@@ -101,8 +105,9 @@ fn Lists(
 }
 
 #[component]
-fn ServiceForm(action: ServerAction<FeeServiceCreate>) -> impl IntoView {
+fn ServiceForm(action: ServerAction<FeeServiceCreate>, types: Vec<(String, String)>) -> impl IntoView {
     let value = last_result(action);
+    let types: Vec<(String, String)> = std::iter::once((String::new(), "None".to_owned())).chain(types).collect();
     view! {
         <section class="panel" aria-labelledby="add-service-heading">
             <h2 id="add-service-heading">"Add a service"</h2>
@@ -112,7 +117,8 @@ fn ServiceForm(action: ServerAction<FeeServiceCreate>) -> impl IntoView {
                 <Field label="Description" name="description" form="service" server_error=field_error(value, "description")/>
                 <Field label="Price" name="price" form="service" server_error=field_error(value, "price")/>
                 <Field label="Tax rate %" name="tax_rate" form="service" required=false server_error=field_error(value, "tax_rate")/>
-                <input type="hidden" name="appointment_type_id" value=""/>
+                <SelectField label="Appointment type it bills" name="appointment_type_id" form="service" options=types
+                    hint="Invoices made from such appointments, and package sessions, use this service." server_error=field_error(value, "appointment_type_id")/>
                 <button type="submit" disabled=move || action.pending().get()>"Add service"</button>
                 <p class="status" role="status">{move || value.get().and_then(Result::ok).map(|code| format!("Service {code} added."))}</p>
             </ActionForm>

@@ -107,3 +107,13 @@ pub async fn set_active(services: &Services, ctx: &AuthContext, id: &str, active
     tx.commit().await?;
     Ok(())
 }
+
+/// The clinic's active appointment types, (id, name): what a service can
+/// be linked to, so that invoices made from such appointments (and the
+/// package sessions that cover them) know their service.
+pub async fn appointment_types(services: &Services, ctx: &AuthContext) -> Result<Vec<(AppointmentTypeId, String)>, ServiceError> {
+    require(services, ctx, Permission::ViewBilling, "fee_service.list", "fee_service", "").await?;
+    let mut tx = services.db.read_in(&ctx.scope).await?;
+    let rows = repo::appointment_types::list(&mut tx, &ctx.scope).await?;
+    Ok(rows.into_iter().filter(|t| t.active).map(|t| (AppointmentTypeId::from_uuid(t.id), t.name)).collect())
+}

@@ -31,6 +31,8 @@ use chrono::{Duration, NaiveDate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineView {
+    /// The fee-schedule service the line was made from, if any.
+    pub service_id: Option<FeeServiceId>,
     pub code: Option<String>,
     pub description: String,
     /// "1", "1.5".
@@ -99,6 +101,7 @@ pub struct InvoiceSummary {
 
 fn line_view(row: &LineRow, currency: Currency) -> LineView {
     LineView {
+        service_id: row.service_id.map(FeeServiceId::from_uuid),
         code: row.code.clone(),
         description: row.description.clone(),
         quantity: Quantity::from_thousandths(row.quantity_milli).map(Quantity::decimal).unwrap_or_default(),

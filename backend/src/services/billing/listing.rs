@@ -219,3 +219,61 @@ pub async fn payments_of_patient(services: &Services, ctx: &AuthContext, patient
     tx.commit().await?;
     Ok(items)
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimItem {
+    pub id: uuid::Uuid,
+    /// "CLM-000003".
+    pub label: String,
+    pub invoice_id: InvoiceId,
+    pub invoice_label: String,
+    pub patient_id: PatientId,
+    /// "MRN Given Family", or "MRN (restricted)".
+    pub patient: String,
+    /// "Médis · member 123".
+    pub payer: String,
+    pub status: ambula_domain::billing::ClaimStatus,
+    pub amount: Money,
+    pub paid: Money,
+    pub created_at: DbTime,
+}
+
+/// The clinic's insurance claims, newest first, filtered by `status` (""
+/// for all, or "draft", "submitted", "accepted", "denied", "paid").
+/// Diagnosis codes stay on the invoice's page, unsealed only there.
+pub async fn claims(services: &Services, ctx: &AuthContext, status: &str) -> Result<Vec<ClaimItem>, ServiceError> {
+    use ambula_domain::billing::ClaimStatus;
+    require(services, ctx, Permission::ViewBilling, "claim.list", "clinic", "").await?;
+    let filter = match status.trim() {
+        "" | "all" => None,
+        raw => Some(ClaimStatus::from_db(raw).ok_or_else(|| ServiceError::field("status", "Choose a claim status from the list."))?),
+    };
+    let now = services.now();
+    let mut tx = services.db.write_in(&ctx.scope).await?;
+    let rows = repo::insurance::list_clinic(&mut tx, &ctx.scope, filter, PAGE).await?;
+    let restricted: Vec<uuid::Uuid> = rows.iter().filter(|r| r.restricted).map(|r| r.patient_id).collect();
+    let visible = visible_restricted(&mut tx, ctx, restricted, now).await?;
+    let items = rows
+        .iter()
+        .map(|r| -> Result<ClaimItem, ServiceError> {
+            let currency = stored_currency(&r.currency)?;
+            Ok(ClaimItem {
+                id: r.id,
+                label: format!("CLM-{:06}", r.number),
+                invoice_id: InvoiceId::from_uuid(r.invoice_id),
+                invoice_label: document_label(&r.invoice_kind, r.invoice_number),
+                patient_id: PatientId::from_uuid(r.patient_id),
+                patient: patient_label(&r.mrn, &r.given_name, &r.family_name, !r.restricted || visible.contains_key(&r.patient_id)),
+                payer: format!("{} · member {}", r.payer_name, r.member_id),
+                status: ClaimStatus::from_db(&r.status).ok_or_else(|| ServiceError::Internal(format!("unknown claim status {:?}", r.status)))?,
+                amount: Money::new(r.amount_minor, currency),
+                paid: Money::new(r.paid_minor, currency),
+                created_at: r.created_at,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let entry = Entry::ok("claim.list", "clinic", ctx.scope.clinic_id()).detail(format!("filter {status:?}, {} claims", items.len()));
+    audit::record(&mut tx, &ctx.scope, &actor(ctx), entry, now).await?;
+    tx.commit().await?;
+    Ok(items)
+}

@@ -35,6 +35,8 @@ pub struct PackageView {
 pub struct PatientPackageView {
     pub id: PatientPackageId,
     pub name: String,
+    /// The service its sessions cover.
+    pub service_id: FeeServiceId,
     pub invoice_id: InvoiceId,
     pub sessions_total: u32,
     pub sessions_used: u32,
@@ -61,6 +63,7 @@ fn sold_view(row: &PatientPackageRow) -> PatientPackageView {
     PatientPackageView {
         id: PatientPackageId::from_uuid(row.id),
         name: row.name.clone(),
+        service_id: FeeServiceId::from_uuid(row.service_id),
         invoice_id: InvoiceId::from_uuid(row.invoice_id),
         sessions_total: total,
         sessions_used: used,
@@ -216,4 +219,49 @@ pub async fn use_session(services: &Services, ctx: &AuthContext, patient_package
     audit::record(&mut tx, &ctx.scope, &actor(ctx), Entry::ok("package.use", "patient_package", id).patient(patient.id).detail(detail), now).await?;
     tx.commit().await?;
     Ok(sold_view(&row))
+}
+
+/// At most this many appointments are offered for a session.
+const CANDIDATES: i64 = 50;
+
+/// An appointment a package session could pay for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCandidate {
+    pub appointment_id: AppointmentId,
+    /// The service its type is billed as: only a package of that service
+    /// can cover it.
+    pub service_id: FeeServiceId,
+    /// Local date and time, "2026-11-24 09:30".
+    pub when: String,
+    pub kind: String,
+    pub practitioner: String,
+    /// "completed", "booked", …
+    pub status: String,
+}
+
+/// The patient's appointments a session could be used for: not cancelled,
+/// not invoiced (a void invoice does not count), not covered by a session
+/// yet, of a type the fee schedule bills. Newest first.
+pub async fn session_candidates(services: &Services, ctx: &AuthContext, patient_id: &str) -> Result<Vec<SessionCandidate>, ServiceError> {
+    require(services, ctx, Permission::ViewBilling, "package.candidates", "patient", patient_id).await?;
+    let now = services.now();
+    let mut tx = services.db.write_in(&ctx.scope).await?;
+    let (patient, _) = or_denied!(tx, crate::services::patients::load_for(&mut tx, ctx, patient_id, "package.candidates", now).await?);
+    let billing = ClinicBilling::load(&mut tx, ctx).await?;
+    let rows = repo::packages::session_candidates(&mut tx, &ctx.scope, PatientId::from_uuid(patient.id), CANDIDATES).await?;
+    let list: Vec<SessionCandidate> = rows
+        .into_iter()
+        .map(|r| SessionCandidate {
+            appointment_id: AppointmentId::from_uuid(r.id),
+            service_id: FeeServiceId::from_uuid(r.service_id),
+            when: r.starts_at.0.with_timezone(&billing.tz).format("%Y-%m-%d %H:%M").to_string(),
+            kind: r.type_name,
+            practitioner: r.practitioner_name,
+            status: r.status,
+        })
+        .collect();
+    let entry = Entry::ok("package.candidates", "patient", patient.id).patient(patient.id).detail(format!("{} appointments", list.len()));
+    audit::record(&mut tx, &ctx.scope, &actor(ctx), entry, now).await?;
+    tx.commit().await?;
+    Ok(list)
 }

@@ -24,6 +24,15 @@ use crate::{
 use ambula_domain::{billing::Money, Permission};
 use std::collections::BTreeMap;
 
+/// The chart printouts' letterhead with, for the billing documents, the
+/// clinic's tax registration number when it has one.
+fn billing_letterhead(clinic: &repo::clinics::ClinicRow) -> Vec<String> {
+    let mut lines = letterhead(clinic);
+    if let Some(number) = clinic.tax_number.as_deref().filter(|n| !n.is_empty()) {
+        lines.push(format!("Tax no. {number}"));
+    }
+    lines
+}
 
 /// A file name made of the document's label and date: letters, digits and
 /// dashes only (the route filters again).
@@ -43,7 +52,7 @@ pub async fn invoice(services: &Services, ctx: &AuthContext, invoice_id: &str) -
     let v = invoices::view(&mut tx, ctx, row, name_of(&patient)).await?;
     let billing = super::ClinicBilling::load(&mut tx, ctx).await?;
     let title = if v.is_credit_note { "Credit note" } else { "Invoice" };
-    let mut doc = Document::new(format!("{title} {}", v.label), letterhead(&clinic), running(&patient));
+    let mut doc = Document::new(format!("{title} {}", v.label), billing_letterhead(&clinic), running(&patient));
     doc.push(Block::Heading(format!("{title} {}", v.label)));
     patient_fields(&mut doc, &patient);
     let issued = v.issued_at.map(|t| billing.local_date(t).to_string());
@@ -138,7 +147,7 @@ pub async fn receipt_pdf(services: &Services, ctx: &AuthContext, payment_id: &st
     let billing = super::ClinicBilling::load(&mut tx, ctx).await?;
     let r = receipt(&mut tx, ctx, &payment, name_of(&patient)).await?;
     let received = r.received_at.0.with_timezone(&billing.tz);
-    let mut doc = Document::new(format!("Receipt {}", r.label), letterhead(&clinic), running(&patient));
+    let mut doc = Document::new(format!("Receipt {}", r.label), billing_letterhead(&clinic), running(&patient));
     doc.push(Block::Heading(format!("Receipt {}", r.label)));
     patient_fields(&mut doc, &patient);
     doc.push(Block::Field("Received".into(), received.format("%Y-%m-%d %H:%M").to_string()))
@@ -180,7 +189,7 @@ pub async fn statement(services: &Services, ctx: &AuthContext, patient_id: &str)
     let billing = super::ClinicBilling::load(&mut tx, ctx).await?;
     let account = account_in(&mut tx, ctx, &patient).await?;
     let today = billing.today(now);
-    let mut doc = Document::new("Statement of account", letterhead(&clinic), running(&patient));
+    let mut doc = Document::new("Statement of account", billing_letterhead(&clinic), running(&patient));
     doc.push(Block::Heading("Statement of account".into()));
     patient_fields(&mut doc, &patient);
     doc.push(Block::Field("Date".into(), today.to_string())).push(Block::Rule);
