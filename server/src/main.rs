@@ -175,6 +175,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("Clinic {id} deleted; {destroyed} data key(s) destroyed.");
         }
         Command::Serve { demo } => {
+            // Before anything slow, so a stop request during start-up is
+            // not lost (see `shutdown_signal`).
+            let stop = server::shutdown_signal();
             let seeded = if demo {
                 Some(demo::seed_demo(&services).await.map_err(|e| e.to_string())?)
             } else {
@@ -205,7 +208,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let live = services.live.clone();
             let served = app
                 .run_until(async move {
-                    server::shutdown_signal().await;
+                    stop.await;
                     // Open live-update streams would hold the graceful
                     // shutdown open; end them (browsers reconnect later).
                     live.close();
