@@ -149,8 +149,14 @@ pub(crate) async fn require(services: &Services, ctx: &AuthContext, permission: 
 
 pub(crate) async fn clinic_today(tx: &mut Tx, ctx: &AuthContext, now: DbTime) -> Result<NaiveDate, ServiceError> {
     let clinic = repo::clinics::get(tx, &ctx.scope).await?;
-    let tz = TimeZoneName::parse(&clinic.time_zone).map(|t| t.tz()).unwrap_or(chrono_tz::UTC);
-    Ok(now.0.with_timezone(&tz).date_naive())
+    Ok(today_in(&clinic.time_zone, now))
+}
+
+/// The date it is `now` in a clinic's IANA zone (UTC if the stored name
+/// no longer parses).
+pub(crate) fn today_in(time_zone: &str, now: DbTime) -> NaiveDate {
+    let tz = TimeZoneName::parse(time_zone).map(|t| t.tz()).unwrap_or(chrono_tz::UTC);
+    now.0.with_timezone(&tz).date_naive()
 }
 
 pub async fn get(services: &Services, ctx: &AuthContext, id: &str) -> Result<PatientView, ServiceError> {
@@ -164,17 +170,25 @@ pub async fn get(services: &Services, ctx: &AuthContext, id: &str) -> Result<Pat
             return Err(denied);
         }
     };
-    let view = read_in(&mut tx, ctx, row, until, now).await?;
+    let today = clinic_today(&mut tx, ctx, now).await?;
+    let view = read_in(&mut tx, ctx, row, until, today, now).await?;
     tx.commit().await?;
     Ok(view)
 }
 
 /// The audited read of a patient the caller may see (found by `load_for`),
-/// inside the caller's transaction: the view `get` answers with.
-pub(crate) async fn read_in(tx: &mut Tx, ctx: &AuthContext, row: PatientRow, until: Option<DbTime>, now: DbTime) -> Result<PatientView, ServiceError> {
+/// inside the caller's transaction: the view `get` answers with. `today`
+/// is the clinic's date (for the age shown).
+pub(crate) async fn read_in(
+    tx: &mut Tx,
+    ctx: &AuthContext,
+    row: PatientRow,
+    until: Option<DbTime>,
+    today: NaiveDate,
+    now: DbTime,
+) -> Result<PatientView, ServiceError> {
     let entry = Entry::ok("patient.read", "patient", row.id).patient(row.id).break_glass(until.is_some());
     audit::record(tx, &ctx.scope, &Actor::from(ctx), entry, now).await?;
-    let today = clinic_today(tx, ctx, now).await?;
     let merged_from = repo::patients::merged_into(tx, &ctx.scope, PatientId::from_uuid(row.id)).await?;
     let mut view = PatientView::from_row(row, until, today);
     view.merged_from = merged_from.into_iter().map(|(id, mrn)| (PatientId::from_uuid(id), mrn)).collect();

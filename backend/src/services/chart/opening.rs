@@ -43,7 +43,9 @@ pub async fn open(services: &Services, ctx: &AuthContext, id: &str) -> Result<Ch
     };
     let patient_id = PatientId::from_uuid(row.id);
     let break_glass = until.is_some();
-    let patient = patients::read_in(&mut tx, ctx, row, until, now).await?;
+    // One read of the clinic gives both its zone and its today.
+    let time_zone = repo::clinics::get(&mut tx, &ctx.scope).await?.time_zone;
+    let patient = patients::read_in(&mut tx, ctx, row, until, patients::today_in(&time_zone, now), now).await?;
     let allergies = if ctx.can(Permission::ViewClinical) {
         let badge = allergies::badge_in(&mut tx, ctx, patient_id).await?;
         let entry = Entry::ok("allergy.read", "patient", patient_id).patient(patient_id.as_uuid()).break_glass(break_glass);
@@ -52,7 +54,6 @@ pub async fn open(services: &Services, ctx: &AuthContext, id: &str) -> Result<Ch
     } else {
         None
     };
-    let time_zone = repo::clinics::get(&mut tx, &ctx.scope).await?.time_zone;
     tx.commit().await?;
     Ok(ChartOpening { patient, allergies, time_zone })
 }
