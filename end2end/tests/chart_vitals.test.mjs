@@ -124,19 +124,19 @@ test('growth: a toddler\'s weight is drawn on the WHO centiles; a weight far bel
   await page.getByRole('status').getByText('Vitals recorded.').waitFor();
   const weight = page.locator('#growth-weight');
   await weight.locator('svg.trend-chart .point').first().waitFor();
-  assert.match(await weight.locator('svg title').first().textContent(), /Weight-for-age \(girls, WHO\) \(kg\)/);
-  assert.equal(await weight.locator('svg polyline.centile').count(), 5, 'the 3rd, 15th, 50th, 85th and 97th centiles');
-  assert.equal(await weight.locator('svg circle.point').count(), 1);
-  await page.locator('#growth-height svg circle.point').waitFor();
+  assert.match(await weight.locator('svg.trend-chart title').first().textContent(), /Weight-for-age \(girls, WHO\) \(kg\)/);
+  assert.equal(await weight.locator('svg.trend-chart polyline.centile').count(), 5, 'the 3rd, 15th, 50th, 85th and 97th centiles');
+  assert.equal(await weight.locator('svg.trend-chart circle.point').count(), 1);
+  await page.locator('#growth-height svg.trend-chart circle.point').waitFor();
 
   // 6.0 kg now: below the 3rd centile, a triangle, and said in words.
   await page.getByLabel('Taken at').fill('');
   await page.getByLabel(/^Weight \(optional\)$/).fill('6.0');
   await page.getByLabel(/^Height \(optional\)$/).fill('');
   await page.getByRole('button', { name: 'Record vitals' }).click();
-  await page.waitForFunction(() => document.querySelectorAll('#growth-weight svg .point').length === 2);
-  assert.equal(await weight.locator('svg path.point.abnormal').count(), 1);
-  assert.match(await weight.locator('svg desc').textContent(), /2 measurements; latest 6\.0 kg at 1\d? months?, below the 1st centile\. 1 outside/);
+  await page.waitForFunction(() => document.querySelectorAll('#growth-weight svg.trend-chart .point').length === 2);
+  assert.equal(await weight.locator('svg.trend-chart path.point.abnormal').count(), 1);
+  assert.match(await weight.locator('svg.trend-chart desc').textContent(), /2 measurements; latest 6\.0 kg at 1\d? months?, below the 1st centile\. 1 outside/);
   await weight.getByText('Weight-for-age (girls, WHO) as a table').click();
   const rows = weight.locator('table tbody tr');
   assert.equal(await rows.count(), 2);

@@ -95,8 +95,10 @@ test('registry: duplicate warning, typo search, summary edit, CSV import, markup
   await page.getByLabel('Search', { exact: true }).fill('Okafro');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   const row = page.locator('table.patients tbody tr').filter({ hasText: 'Okafor' });
+  // The unfiltered list may already show the new patient: wait for the
+  // search's answer (one row), not just for a row naming Okafor.
+  await page.waitForFunction(() => document.querySelectorAll('table.patients tbody tr').length === 1);
   await row.waitFor();
-  assert.equal(await page.locator('table.patients tbody tr').count(), 1);
   assert.match(await row.textContent(), /Okafor, <img src=x onerror=window.__pwned=1>/);
   assert.equal(await page.locator('table.patients img').count(), 0);
 
