@@ -3,7 +3,7 @@
 //! the claim was made from, where its next step is taken. Diagnosis codes
 //! are not listed: they are unsealed on the invoice's page only.
 
-use super::{account_href, invoice_href, BillingNav};
+use super::{account_href, invoice_href, BillingNav, StatusFilter};
 use crate::{
     billing_api::{claims_list, ClaimListRowView},
     pages::staff::error_view,
@@ -35,13 +35,7 @@ pub fn ClaimsPage() -> impl IntoView {
         <p class="breadcrumb"><A href="/app/billing">"Billing"</A></p>
         <h1>"Insurance claims"</h1>
         <BillingNav/>
-        <nav aria-label="Filter claims" class="button-row filter-links">
-            {FILTERS.into_iter().map(|(value, label)| {
-                let href = if value.is_empty() { "/app/billing/claims".to_owned() } else { format!("/app/billing/claims?status={value}") };
-                let current = move || (status.get() == value).then_some("page");
-                view! { <a href=href class="button secondary" aria-current=current>{label}</a> }
-            }).collect_view()}
-        </nav>
+        <StatusFilter label="Filter claims" base="/app/billing/claims" filters=&FILTERS status/>
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -7,7 +7,7 @@
 
 use super::{
     insurance::ClaimsPanel,
-    new_invoice::{service_options, LineDraft, LineRow, MAX_LINES},
+    new_invoice::{service_options, LineDraft, LinesFieldset},
     account_href, invoice_href, receipt_href, status_badge, BillingNav, Bound, BoundSelect, Call, CallAlert,
 };
 use crate::{
@@ -208,28 +208,13 @@ fn DraftEditor(d: InvoiceData, services: Vec<(String, String)>, version: RwSigna
             version.update(|n| *n += 1);
         });
     };
-    let add_line = move |_| {
-        if lines.with_untracked(Vec::len) < MAX_LINES {
-            let key = next_key.get_value();
-            next_key.set_value(key + 1);
-            lines.update(|l| l.push(LineDraft::new(key)));
-        }
-    };
     let currency = d.currency.clone();
-    let numbered = move || lines.get().into_iter().enumerate().collect::<Vec<_>>();
     view! {
         <section class="panel" aria-labelledby="edit-heading">
             <h2 id="edit-heading">"Edit draft"</h2>
             <form on:submit=submit class="invoice-form">
                 <CallAlert message=call.alert(&[])/>
-                <fieldset class="lines">
-                    <legend>"Lines"</legend>
-                    <p class="error" id="field-invoice-lines-error" aria-live="polite">{move || call.error("lines").get()}</p>
-                    <For each=numbered key=|(i, l)| (*i, l.key) let:item>
-                        <LineRow index=item.0 line=item.1 services=services.clone() currency=currency.clone() call lines/>
-                    </For>
-                    <button type="button" class="secondary" on:click=add_line>"Add a line"</button>
-                </fieldset>
+                <LinesFieldset lines next_key services currency call/>
                 <Bound label="Due on (optional)".into() id="field-invoice-due_on".into() bind=due_on kind="date"
                     hint="Empty: 30 days after the invoice is issued." error=call.error("due_on")/>
                 <Bound label="Note on the invoice (optional)".into() id="field-invoice-note".into() bind=note error=call.error("note")/>

@@ -104,13 +104,7 @@ pub fn BillingPage() -> impl IntoView {
         <Title text="Billing · Ambula"/>
         <h1>"Billing"</h1>
         <BillingNav/>
-        <nav aria-label="Filter invoices" class="button-row filter-links">
-            {FILTERS.into_iter().map(|(value, label)| {
-                let href = if value.is_empty() { "/app/billing".to_owned() } else { format!("/app/billing?status={value}") };
-                let current = move || (status.get() == value).then_some("page");
-                view! { <a href=href class="button secondary" aria-current=current>{label}</a> }
-            }).collect_view()}
-        </nav>
+        <StatusFilter label="Filter invoices" base="/app/billing" filters=&FILTERS status/>
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading…"</div> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -119,6 +113,26 @@ pub fn BillingPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Links that filter a list by `?status=`, the current one marked: the
+/// invoice list and the claims list.
+#[component]
+pub(crate) fn StatusFilter(
+    label: &'static str,
+    base: &'static str,
+    filters: &'static [(&'static str, &'static str)],
+    status: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <nav aria-label=label class="button-row filter-links">
+            {filters.iter().map(|&(value, text)| {
+                let href = if value.is_empty() { base.to_owned() } else { format!("{base}?status={value}") };
+                let current = move || (status.get() == value).then_some("page");
+                view! { <a href=href class="button secondary" aria-current=current>{text}</a> }
+            }).collect_view()}
+        </nav>
     }
 }
 

@@ -95,20 +95,11 @@ fn InvoiceForm(settings: FeeSettingsData) -> impl IntoView {
         let navigate = navigate.clone();
         call.run(fut, move |id| navigate(&invoice_href(id), Default::default()));
     };
-    let add_line = move |_| {
-        if lines.with_untracked(Vec::len) < MAX_LINES {
-            let key = next_key.get_value();
-            next_key.set_value(key + 1);
-            lines.update(|l| l.push(LineDraft::new(key)));
-        }
-    };
     let services = service_options(&settings);
     let payers: Vec<(String, String)> = std::iter::once((String::new(), "None: the fee schedule's prices".to_owned()))
         .chain(settings.payers.iter().map(|p| (p.id.clone(), p.name.clone())))
         .collect();
     let currency = settings.currency.clone();
-    // Each line with its position: errors come back as `lines.{position}.…`.
-    let numbered = move || lines.get().into_iter().enumerate().collect::<Vec<_>>();
     view! {
         <form on:submit=submit class="invoice-form">
             <CallAlert message=call.alert(&[])/>
@@ -116,17 +107,42 @@ fn InvoiceForm(settings: FeeSettingsData) -> impl IntoView {
             <BoundSelect label="Payer".into() id="field-invoice-payer".into() bind=payer options=payers error=call.error("payer_id")/>
             <Bound label="Due on (optional)".into() id="field-invoice-due_on".into() bind=due_on kind="date"
                 hint="Empty: 30 days after the invoice is issued." error=call.error("due_on")/>
-            <fieldset class="lines">
-                <legend>"Lines"</legend>
-                <p class="error" id="field-invoice-lines-error" aria-live="polite">{move || call.error("lines").get()}</p>
-                <For each=numbered key=|(i, l)| (*i, l.key) let:item>
-                    <LineRow index=item.0 line=item.1 services=services.clone() currency=currency.clone() call lines/>
-                </For>
-                <button type="button" class="secondary" on:click=add_line>"Add a line"</button>
-            </fieldset>
+            <LinesFieldset lines next_key services currency call/>
             <Bound label="Note on the invoice (optional)".into() id="field-invoice-note".into() bind=note error=call.error("note")/>
             <button type="submit" disabled=move || call.busy.get()>"Save draft"</button>
         </form>
+    }
+}
+
+/// An invoice's lines, edited together: a row per line (removable) and
+/// "Add a line" up to `MAX_LINES`. New lines take keys from `next_key`.
+/// The new-invoice page and the draft editor.
+#[component]
+pub fn LinesFieldset(
+    lines: RwSignal<Vec<LineDraft>>,
+    next_key: StoredValue<u32>,
+    services: Vec<(String, String)>,
+    currency: String,
+    call: Call<String>,
+) -> impl IntoView {
+    let add_line = move |_| {
+        if lines.with_untracked(Vec::len) < MAX_LINES {
+            let key = next_key.get_value();
+            next_key.set_value(key + 1);
+            lines.update(|l| l.push(LineDraft::new(key)));
+        }
+    };
+    // Each line with its position: errors come back as `lines.{position}.…`.
+    let numbered = move || lines.get().into_iter().enumerate().collect::<Vec<_>>();
+    view! {
+        <fieldset class="lines">
+            <legend>"Lines"</legend>
+            <p class="error" id="field-invoice-lines-error" aria-live="polite">{move || call.error("lines").get()}</p>
+            <For each=numbered key=|(i, l)| (*i, l.key) let:item>
+                <LineRow index=item.0 line=item.1 services=services.clone() currency=currency.clone() call lines/>
+            </For>
+            <button type="button" class="secondary" on:click=add_line>"Add a line"</button>
+        </fieldset>
     }
 }
 
