@@ -86,7 +86,9 @@ pub struct InviteView {
     pub clinic_name: String,
     pub email: String,
     pub role: Role,
-    pub existing_account: bool,
+    /// The signed-in person's email, if someone is signed in: the page then
+    /// offers to join as them (an existing account joins only this way).
+    pub signed_in_as: Option<String>,
 }
 
 #[server(endpoint = "invite_info")]
@@ -97,8 +99,20 @@ pub async fn invite_info(token: String) -> Result<InviteView, AppError> {
         clinic_name: details.clinic_name,
         email: details.email,
         role: details.role,
-        existing_account: details.existing_account,
+        signed_in_as: session::auth_context().map(|ctx| ctx.email.to_string()),
     })
+}
+
+/// Joins the invitation's clinic as the signed-in person (password and MFA
+/// already proven by their sign-in); the session moves to that clinic.
+#[server(endpoint = "accept_invite_signed_in")]
+pub async fn accept_invite_signed_in(token: String) -> Result<(), AppError> {
+    let (services, ctx) = require_auth().await?;
+    let current = session::session_token().ok_or_else(|| AppError::from(ambula_backend::ServiceError::Unauthenticated))?;
+    let signed = accounts::accept_invite_signed_in(&services, &ctx, token.trim(), &current).await?;
+    session::set_session_cookie(&signed.token);
+    leptos_axum::redirect(session::landing(signed.stage));
+    Ok(())
 }
 
 #[server(endpoint = "accept_invite")]

@@ -107,7 +107,15 @@ impl From<ambula_backend::ServiceError> for AppError {
             S::Forbidden => AppError::Forbidden,
             S::NotFound => AppError::NotFound,
             S::Restricted => AppError::Restricted,
-            S::RateLimited => AppError::TooManyRequests,
+            S::RateLimited { retry_after_secs } => {
+                if let (Some(response), Ok(value)) = (
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+                    http::HeaderValue::from_str(&retry_after_secs.to_string()),
+                ) {
+                    response.insert_header(http::header::RETRY_AFTER, value);
+                }
+                AppError::TooManyRequests
+            }
             S::Internal(detail) => {
                 // The detail can name tables and constraints: log it, never send it.
                 tracing::error!(%detail, "internal error");

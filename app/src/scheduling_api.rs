@@ -214,6 +214,14 @@ mod shape {
 
 /// One day in columns by practitioner or by room (`by`: "practitioner",
 /// "room"). An empty `date` is today in the clinic.
+/// The same as [`calendar_day`], asked by the page itself after a live update:
+/// its endpoint ends in `_live`, so the server does not count it as the user
+/// at work and an unattended calendar still signs out on time.
+#[server(endpoint = "calendar_day_live")]
+pub async fn calendar_day_live(date: String, by: String) -> Result<DayData, AppError> {
+    calendar_day(date, by).await
+}
+
 #[server(endpoint = "calendar_day")]
 pub async fn calendar_day(date: String, by: String) -> Result<DayData, AppError> {
     let (services, ctx) = require_auth().await?;
@@ -268,6 +276,14 @@ pub async fn calendar_day(date: String, by: String) -> Result<DayData, AppError>
 
 /// One practitioner's week (Monday to Sunday) around `date`; an empty
 /// `date` is today in the clinic.
+/// The same as [`calendar_week`], asked by the page itself after a live update:
+/// its endpoint ends in `_live`, so the server does not count it as the user
+/// at work and an unattended calendar still signs out on time.
+#[server(endpoint = "calendar_week_live")]
+pub async fn calendar_week_live(practitioner_id: String, date: String) -> Result<WeekData, AppError> {
+    calendar_week(practitioner_id, date).await
+}
+
 #[server(endpoint = "calendar_week")]
 pub async fn calendar_week(practitioner_id: String, date: String) -> Result<WeekData, AppError> {
     use chrono::{Datelike, Duration};
@@ -302,6 +318,14 @@ pub async fn calendar_week(practitioner_id: String, date: String) -> Result<Week
 }
 
 /// Counts per day of a month; year 0 is this month in the clinic.
+/// The same as [`calendar_month`], asked by the page itself after a live update:
+/// its endpoint ends in `_live`, so the server does not count it as the user
+/// at work and an unattended calendar still signs out on time.
+#[server(endpoint = "calendar_month_live")]
+pub async fn calendar_month_live(year: i32, month: u32) -> Result<MonthData, AppError> {
+    calendar_month(year, month).await
+}
+
 #[server(endpoint = "calendar_month")]
 pub async fn calendar_month(year: i32, month: u32) -> Result<MonthData, AppError> {
     use chrono::Datelike;

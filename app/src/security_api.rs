@@ -115,9 +115,9 @@ pub async fn mfa_confirm(
 }
 
 #[server(endpoint = "mfa_disable")]
-pub async fn mfa_disable(password: String) -> Result<(), AppError> {
+pub async fn mfa_disable(password: String, code: String) -> Result<(), AppError> {
     let (services, ctx) = require_auth().await?;
-    Ok(mfa::disable(&services, &ctx, &password).await?)
+    Ok(mfa::disable(&services, &ctx, &password, &MfaCodeForm { code }).await?)
 }
 
 // ---- Passwords ----

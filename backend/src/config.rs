@@ -20,8 +20,21 @@ pub struct AuthSettings {
     /// ...and before the address is locked for `lock_duration`.
     pub lock_after: u32,
     pub lock_duration: Duration,
-    /// Sign-in, MFA and reset attempts per client IP per minute before 429.
-    pub attempts_per_ip_per_minute: u32,
+    /// Failed attempts (passwords, codes, reset links) from one network
+    /// (an IPv4 address, an IPv6 /64) per hour before 429. Successes never
+    /// count: a clinic's staff behind one address sign in freely.
+    pub failures_per_network_per_hour: u32,
+    /// Clinic sign-ups per network per hour, and for the whole server.
+    pub signups_per_network_per_hour: u32,
+    pub signups_per_hour: u32,
+    /// Password reset requests per network and per address per hour (past
+    /// the address's limit no more mail goes out; the answer is the same).
+    pub reset_requests_per_network_per_hour: u32,
+    pub reset_requests_per_account_per_hour: u32,
+    /// Password hashes waiting for a hashing slot before further requests
+    /// get 429 with `Retry-After` (a flood queues here, bounded, while
+    /// everyone else's requests stay fast).
+    pub hash_queue_limit: usize,
     /// How long a password-only session may take to complete MFA.
     pub mfa_step_ttl: Duration,
 }
@@ -36,7 +49,12 @@ impl Default for AuthSettings {
             backoff_after: 5,
             lock_after: 10,
             lock_duration: Duration::from_secs(15 * 60),
-            attempts_per_ip_per_minute: 30,
+            failures_per_network_per_hour: 100,
+            signups_per_network_per_hour: 10,
+            signups_per_hour: 200,
+            reset_requests_per_network_per_hour: 20,
+            reset_requests_per_account_per_hour: 3,
+            hash_queue_limit: 32,
             mfa_step_ttl: Duration::from_secs(10 * 60),
         }
     }

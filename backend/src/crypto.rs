@@ -7,8 +7,59 @@ use argon2::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, OnceLock};
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc, OnceLock,
+};
 use tokio::sync::Semaphore;
+
+/// Why a hash was not computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashError {
+    /// The hashing queue is full: answer 429 with `Retry-After`.
+    #[error("too many password checks waiting")]
+    Busy,
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+impl From<HashError> for crate::ServiceError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => crate::ServiceError::RateLimited { retry_after_secs: 2 },
+            HashError::Failed(detail) => crate::ServiceError::Internal(detail),
+        }
+    }
+}
+
+static QUEUE_LIMIT: AtomicUsize = AtomicUsize::new(32);
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+/// How many hashes may wait for a slot before further ones are refused
+/// (`AuthSettings::hash_queue_limit`; set when the services are built).
+pub fn set_hash_queue_limit(limit: usize) {
+    QUEUE_LIMIT.store(limit.max(1), Ordering::Relaxed);
+}
+
+/// Counts a waiting hash for as long as it lives.
+struct Waiting;
+
+impl Waiting {
+    fn enter() -> Result<Self, HashError> {
+        let before = WAITING.fetch_add(1, Ordering::SeqCst);
+        let waiting = Waiting; // decrements on every path from here
+        if before >= QUEUE_LIMIT.load(Ordering::Relaxed) {
+            return Err(HashError::Busy);
+        }
+        Ok(waiting)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// OWASP's argon2id baseline: 19 MiB of memory, 2 passes, 1 lane.
 pub const ARGON2_MEMORY_KIB: u32 = 19_456;
@@ -22,27 +73,32 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// Hashing is deliberately slow and memory-hungry, so it runs on the blocking
-/// pool, and at most a few at a time: a flood of sign-in attempts then queues
-/// here instead of starving every other request of CPU and memory.
+/// pool, on all cores but one: a flood of sign-in attempts queues here (up to
+/// the queue limit, then 429) while one core stays free for everyone else.
 fn hash_permits() -> &'static Arc<Semaphore> {
     static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
     PERMITS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Arc::new(Semaphore::new(cores.max(2)))
+        Arc::new(Semaphore::new(cores.saturating_sub(1).max(1)))
     })
 }
 
-async fn off_executor<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+async fn off_executor<T: Send + 'static>(work: impl FnOnce() -> Result<T, String> + Send + 'static) -> Result<T, HashError> {
+    let waiting = Waiting::enter()?;
     let _permit = hash_permits()
         .clone()
         .acquire_owned()
         .await
-        .map_err(|e| e.to_string())?;
-    tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())
+        .map_err(|e| HashError::Failed(e.to_string()))?;
+    drop(waiting);
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?
+        .map_err(HashError::Failed)
 }
 
 /// Returns a PHC string: `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`.
-pub async fn hash_password(password: String) -> Result<String, String> {
+pub async fn hash_password(password: String) -> Result<String, HashError> {
     off_executor(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
@@ -50,13 +106,13 @@ pub async fn hash_password(password: String) -> Result<String, String> {
             .map(|hash| hash.to_string())
             .map_err(|e| e.to_string())
     })
-    .await?
+    .await
 }
 
 /// Verifies `password` against `stored`. With `stored = None` (unknown
 /// account) it verifies against a fixed dummy hash, so that a wrong email
 /// and a wrong password take the same time and give the same answer.
-pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, String> {
+pub async fn verify_password(password: String, stored: Option<String>) -> Result<bool, HashError> {
     off_executor(move || {
         let (hash, real) = match stored {
             Some(hash) => (hash, true),
@@ -66,7 +122,7 @@ pub async fn verify_password(password: String, stored: Option<String>) -> Result
         let ok = argon2().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(ok && real)
     })
-    .await?
+    .await
 }
 
 /// True when `stored` was made with other parameters (or another
@@ -83,7 +139,7 @@ pub fn needs_rehash(stored: &str) -> bool {
 
 /// A hash with other (weaker) parameters, as an older release would have
 /// stored: lets tests prove that sign-in upgrades it.
-pub async fn hash_password_with(password: String, memory_kib: u32, iterations: u32) -> Result<String, String> {
+pub async fn hash_password_with(password: String, memory_kib: u32, iterations: u32) -> Result<String, HashError> {
     off_executor(move || {
         let params = Params::new(memory_kib, iterations, 1, None).map_err(|e| e.to_string())?;
         let salt = SaltString::generate(&mut OsRng);
@@ -92,7 +148,7 @@ pub async fn hash_password_with(password: String, memory_kib: u32, iterations: u
             .map(|hash| hash.to_string())
             .map_err(|e| e.to_string())
     })
-    .await?
+    .await
 }
 
 fn dummy_hash() -> &'static str {

@@ -18,9 +18,10 @@ pub enum ServiceError {
     /// offers break-glass access to those allowed it.
     #[error("restricted record")]
     Restricted,
-    /// Too many attempts from this client. HTTP 429.
+    /// Too many attempts from this network, or the server is at its bound
+    /// for password hashing. HTTP 429 with `Retry-After`.
     #[error("too many attempts")]
-    RateLimited,
+    RateLimited { retry_after_secs: u64 },
     /// Does not exist, or belongs to another clinic: the two are
     /// deliberately indistinguishable. HTTP 404.
     #[error("not found")]

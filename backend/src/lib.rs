@@ -22,7 +22,6 @@ pub mod repo;
 pub mod scope;
 pub mod services;
 pub mod sms;
-pub mod throttle;
 pub mod time;
 pub mod totp;
 
@@ -46,7 +45,6 @@ pub struct Services {
     pub clock: Clock,
     /// The master key and the unwrapped data keys (envelope encryption).
     pub keys: Keyring,
-    pub ip_throttle: throttle::IpThrottle,
     /// Reminder SMS provider; `None`: SMS reminders fail visibly ("no SMS
     /// provider configured") instead of going anywhere.
     pub sms: Option<SmsSender>,
@@ -59,6 +57,7 @@ pub struct Services {
 
 impl Services {
     pub fn new(db: Db, mailer: Mailer, auth: AuthSettings, public_url: String, master_key: MasterKey) -> Self {
+        crypto::set_hash_queue_limit(auth.hash_queue_limit);
         Self {
             db,
             mailer,
@@ -66,7 +65,6 @@ impl Services {
             public_url,
             clock: Clock::system(),
             keys: Keyring::new(master_key),
-            ip_throttle: Default::default(),
             sms: None,
             live: Default::default(),
             online_payments: None,

@@ -263,7 +263,7 @@ async fn invitation_is_emailed_accepted_once_and_signs_in(ctx: Ctx) {
 
     let token = link.rsplit('/').next().unwrap().to_owned();
     let details = accounts::invite_details(&ctx.services, &token).await.unwrap();
-    assert_eq!((details.email.as_str(), details.role, details.existing_account), ("joao@harbour.example", Role::Practitioner, false));
+    assert_eq!((details.email.as_str(), details.role), ("joao@harbour.example", Role::Practitioner));
 
     // Bad input first: nothing is consumed.
     let weak = AcceptInviteForm { token: token.clone(), name: "João Silva".into(), password: "short".into() };
@@ -302,17 +302,32 @@ async fn invitation_cannot_take_over_an_existing_account(ctx: Ctx) {
     accounts::sign_up(&ctx.services, &signup_form("Clinic B", "bea@b.example"), &client()).await.unwrap();
     let link = invite_link(&ctx, &a.token, "bea@b.example", "admin").await;
     let token = link.rsplit('/').next().unwrap().to_owned();
-    assert!(accounts::invite_details(&ctx.services, &token).await.unwrap().existing_account);
+    // The invitation page reads the same for an address with an account as
+    // for one without: the inviter holds the link too.
+    let new_person = invite_link(&ctx, &a.token, "nobody@b.example", "admin").await;
+    let known = accounts::invite_details(&ctx.services, &token).await.unwrap();
+    let unknown = accounts::invite_details(&ctx.services, new_person.rsplit('/').next().unwrap()).await.unwrap();
+    assert_eq!((known.clinic_name, known.role), (unknown.clinic_name, unknown.role));
 
-    // Someone holding the link cannot set a new password on Bea's account.
+    // Someone holding the link cannot set a new password on Bea's account,
+    // nor learn whether a password is hers: the link never checks one.
     let hijack = AcceptInviteForm { token: token.clone(), name: "Mallory".into(), password: "a brand new password".into() };
-    field_error(accounts::accept_invite(&ctx.services, &hijack, &client()).await, "password");
+    let refused = field_error(accounts::accept_invite(&ctx.services, &hijack, &client()).await, "password");
+    let right = AcceptInviteForm { token: token.clone(), name: "Mallory".into(), password: "tide pools at dawn".into() };
+    assert_eq!(field_error(accounts::accept_invite(&ctx.services, &right, &client()).await, "password"), refused, "her real password opens nothing either");
 
-    // Bea herself joins with her existing password, and keeps her name.
-    let bea = AcceptInviteForm { token, name: String::new(), password: "tide pools at dawn".into() };
-    let joined = accounts::accept_invite(&ctx.services, &bea, &client()).await.unwrap();
+    // Bea herself joins once signed in (the sign-in limits and MFA apply
+    // there), and keeps her name; her session moves to the new clinic.
+    let bea_signed_in = auth::login(&ctx.services, &LoginForm { email: "bea@b.example".into(), password: "tide pools at dawn".into() }, &client(), None).await.unwrap();
+    let bea = auth_ctx(&ctx, &bea_signed_in).await;
+    let joined = accounts::accept_invite_signed_in(&ctx.services, &bea, &token, &bea_signed_in.token).await.unwrap();
     assert_eq!(auth_ctx(&ctx, &joined).await.scope, auth_ctx(&ctx, &a).await.scope);
     assert_eq!(auth_ctx(&ctx, &joined).await.user_name, "Ana Costa");
+    // Someone else signed in cannot use an invitation for another address.
+    let other = invite_link(&ctx, &a.token, "carla@b.example", "nurse").await;
+    let ana = auth_ctx(&ctx, &a).await;
+    let wrong_person = accounts::accept_invite_signed_in(&ctx.services, &ana, other.rsplit('/').next().unwrap(), &a.token).await;
+    assert!(field_error(wrong_person, "token").contains("carla@b.example"));
 }
 
 async fn only_managers_invite_and_edit_the_profile(ctx: Ctx) {

@@ -82,7 +82,7 @@ fn error_status(error: ServiceError, what: &'static str) -> StatusCode {
         ServiceError::NotFound => StatusCode::NOT_FOUND,
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
         ServiceError::Forbidden | ServiceError::Restricted => StatusCode::FORBIDDEN,
-        ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ServiceError::Internal(detail) => {
             tracing::error!(%detail, "{what} failed");

@@ -22,7 +22,7 @@ pub(crate) fn error(error: ServiceError) -> Response {
         ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED.into_response(),
         ServiceError::Forbidden | ServiceError::Restricted => StatusCode::FORBIDDEN.into_response(),
         ServiceError::NotFound => StatusCode::NOT_FOUND.into_response(),
-        ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS.into_response(),
+        ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS.into_response(),
         ServiceError::Internal(detail) => {
             tracing::error!(%detail, "printout failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -23,6 +23,9 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<String>>,
     pub request_timeout_secs: Option<u64>,
     pub idle_timeout_minutes: Option<u64>,
+    pub failures_per_network_per_hour: Option<u64>,
+    pub signups_per_network_per_hour: Option<u64>,
+    pub signups_per_hour: Option<u64>,
     pub database_owner_url: Option<String>,
     pub master_key_file: Option<String>,
     pub tls_cert: Option<String>,
@@ -57,6 +60,11 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
+    /// Attempt limits (see `ambula_backend::AuthSettings`): failed attempts
+    /// per network per hour, and clinic sign-ups per network and in all.
+    pub failures_per_network_per_hour: u32,
+    pub signups_per_network_per_hour: u32,
+    pub signups_per_hour: u32,
     /// PostgreSQL: the owner's connection, used only to migrate. The app
     /// itself runs as DATABASE_URL's unprivileged role.
     pub database_owner_url: Option<String>,
@@ -223,6 +231,11 @@ impl Config {
         let max_upload_bytes = number("AMBULA_MAX_UPLOAD_BYTES", file.max_upload_bytes, 10 * 1024 * 1024, 1024..=100 * 1024 * 1024) as usize;
         let request_timeout = Duration::from_secs(number("AMBULA_REQUEST_TIMEOUT_SECS", file.request_timeout_secs, 30, 1..=600));
         let idle_timeout = Duration::from_secs(60 * number("AMBULA_IDLE_TIMEOUT_MINUTES", file.idle_timeout_minutes, 15, 1..=240));
+        let failures_per_network_per_hour =
+            number("AMBULA_FAILURES_PER_NETWORK_PER_HOUR", file.failures_per_network_per_hour, 100, 10..=1_000_000) as u32;
+        let signups_per_network_per_hour =
+            number("AMBULA_SIGNUPS_PER_NETWORK_PER_HOUR", file.signups_per_network_per_hour, 10, 1..=1_000_000) as u32;
+        let signups_per_hour = number("AMBULA_SIGNUPS_PER_HOUR", file.signups_per_hour, 200, 1..=1_000_000) as u32;
 
         let proxies_raw: Vec<String> = match env("AMBULA_TRUSTED_PROXIES").filter(|v| !v.trim().is_empty()) {
             Some(list) => list.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
@@ -326,6 +339,9 @@ impl Config {
                 trusted_proxies,
                 request_timeout,
                 idle_timeout,
+                failures_per_network_per_hour,
+                signups_per_network_per_hour,
+                signups_per_hour,
             })
         } else {
             Err(ConfigError(problems))

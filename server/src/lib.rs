@@ -46,7 +46,13 @@ pub fn services(config: &Config, db: Db) -> Result<Services, String> {
     Ok(Services::new(
         db,
         Mailer::new(config.smtp_url.as_deref(), &config.mail_from)?,
-        AuthSettings { idle_timeout: config.idle_timeout, ..AuthSettings::default() },
+        AuthSettings {
+            idle_timeout: config.idle_timeout,
+            failures_per_network_per_hour: config.failures_per_network_per_hour,
+            signups_per_network_per_hour: config.signups_per_network_per_hour,
+            signups_per_hour: config.signups_per_hour,
+            ..AuthSettings::default()
+        },
         config.public_url.clone(),
         master_key,
     )

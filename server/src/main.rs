@@ -53,6 +53,13 @@ enum Command {
         #[arg(long)]
         new_key_file: PathBuf,
     },
+    /// Clear a person's two-step sign-in (lost phone, no recovery codes) and
+    /// end all their sessions. Confirm who is asking out of band first: no
+    /// clinic administrator can do this, only the operator.
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+    },
     /// Delete a clinic: sessions end, its data key is destroyed (its
     /// encrypted data and backups become unreadable). Cannot be undone.
     DeleteClinic {
@@ -79,7 +86,7 @@ fn print_demo_logins(seeded: &demo::DemoSeeded) {
     for (email, role) in &seeded.logins {
         println!("  {email:<36} {}", role.label());
     }
-    println!("Password for every demo account: {}", seeded.password);
+    println!("Password for every demo account: {} (published: for this computer only)", seeded.password);
 }
 
 #[tokio::main]
@@ -110,6 +117,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("Database is up to date ({:?}).", db.backend());
         }
         Command::SeedDemo => {
+            if let Some(refusal) = demo::refusal(&services, &config.public_url).await.map_err(|e| e.to_string())? {
+                return Err(refusal.replace("--demo refuses to start", "seed-demo refuses"));
+            }
             let seeded = demo::seed_demo(&services).await.map_err(|e| e.to_string())?;
             print_demo_logins(&seeded);
         }
@@ -167,6 +177,14 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 new_key_file.display()
             );
         }
+        Command::ResetMfa { email } => {
+            let email = ambula_domain::EmailAddress::parse(&email).map_err(|e| format!("--email: {e}"))?;
+            admin::reset_mfa(&services, &email).await.map_err(|e| match e {
+                ambula_backend::ServiceError::NotFound => format!("no account has the email {email}"),
+                other => other.to_string(),
+            })?;
+            println!("Two-step sign-in cleared for {email}; all their sessions ended. They set it up again at next sign-in where a clinic requires it.");
+        }
         Command::DeleteClinic { id, yes } => {
             if !yes {
                 return Err("deleting a clinic cannot be undone: add --yes to confirm".into());
@@ -178,6 +196,11 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             // Before anything slow, so a stop request during start-up is
             // not lost (see `shutdown_signal`).
             let stop = server::shutdown_signal();
+            if demo {
+                if let Some(refusal) = demo::refusal(&services, &config.public_url).await.map_err(|e| e.to_string())? {
+                    return Err(refusal);
+                }
+            }
             let seeded = if demo {
                 Some(demo::seed_demo(&services).await.map_err(|e| e.to_string())?)
             } else {

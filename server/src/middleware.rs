@@ -101,8 +101,12 @@ fn forbidden_cross_site() -> Response {
 pub async fn resolve_session(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
     let token = app::session::token_from_headers(request.headers(), state.cookies.name());
     use ambula_backend::services::auth::{authenticate_as, Activity};
-    // The live stream reconnects by itself: that is not the user at work.
-    let activity = if request.uri().path() == crate::routes::LIVE_CALENDAR { Activity::Background } else { Activity::User };
+    // The live stream reconnects by itself, and a page refreshing after a
+    // live update calls a `_live` server function: neither is the user at
+    // work, so neither keeps an unattended screen signed in.
+    let path = request.uri().path();
+    let background = path == crate::routes::LIVE_CALENDAR || (path.starts_with("/api/") && path.ends_with("_live"));
+    let activity = if background { Activity::Background } else { Activity::User };
     let context = match token {
         Some(token) => authenticate_as(&state.services, &token, activity).await.ok(),
         None => None,
@@ -182,5 +186,36 @@ mod tests {
         assert_eq!(client_info(&request("10.0.0.2", None), &[proxy]).ip.as_deref(), Some("10.0.0.2"));
         // No proxies configured: the socket address, always.
         assert_eq!(client_info(&request("10.0.0.2", Some("1.2.3.4")), &[]).ip.as_deref(), Some("10.0.0.2"));
+    }
+}
+
+/// Paths whose last segment is a bearer secret: what a request log shows
+/// instead of the token.
+const SECRET_PATHS: &[&str] = &["/reset-password/", "/invite/", "/calendar/feeds/"];
+
+/// The request path as logs may show it: a token in a link is replaced by
+/// `[redacted]` (a leaked log must not be a way in).
+pub fn redacted_path(path: &str) -> std::borrow::Cow<'_, str> {
+    for prefix in SECRET_PATHS {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                return format!("{prefix}[redacted]").into();
+            }
+        }
+    }
+    path.into()
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted_path;
+
+    #[test]
+    fn link_tokens_never_reach_the_log() {
+        assert_eq!(redacted_path("/reset-password/abc123"), "/reset-password/[redacted]");
+        assert_eq!(redacted_path("/invite/abc123/extra"), "/invite/[redacted]");
+        assert_eq!(redacted_path("/calendar/feeds/tok.ics"), "/calendar/feeds/[redacted]");
+        assert_eq!(redacted_path("/app/calendar"), "/app/calendar");
+        assert_eq!(redacted_path("/invite/"), "/invite/");
     }
 }

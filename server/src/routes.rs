@@ -17,7 +17,7 @@ use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use tower_http::{
     timeout::TimeoutLayer,
-    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
+    trace::{DefaultOnResponse, TraceLayer},
 };
 
 #[derive(Clone)]
@@ -109,10 +109,13 @@ pub fn router(config: &Config, services: Services) -> Router {
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(tower::util::option_layer(config.tls.is_some().then(|| axum::middleware::from_fn(crate::tls::hsts))))
         // One INFO line per request: method, path, status, latency. Headers
-        // (cookies) are not recorded.
+        // (cookies) and query strings are not recorded, and the secret part
+        // of a link (reset, invitation, calendar feed) is redacted.
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .make_span_with(|request: &Request<Body>| {
+                    tracing::info_span!("request", method = %request.method(), path = %middleware::redacted_path(request.uri().path()))
+                })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
@@ -193,7 +196,7 @@ async fn audit_csv(
         Err(ServiceError::Unauthenticated) => StatusCode::UNAUTHORIZED.into_response(),
         Err(ServiceError::Forbidden) | Err(ServiceError::Restricted) => StatusCode::FORBIDDEN.into_response(),
         Err(ServiceError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(ServiceError::RateLimited) => StatusCode::TOO_MANY_REQUESTS.into_response(),
+        Err(ServiceError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS.into_response(),
         Err(ServiceError::Internal(detail)) => {
             tracing::error!(%detail, "audit export failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -95,6 +95,7 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/sign_out", kind: Kind2::Public, forbidden_for: None, form: &[] },
     Spec { path: "/api/invite_info", kind: Kind2::Public, forbidden_for: None, form: &[] },
     Spec { path: "/api/accept_invite", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/accept_invite_signed_in", kind: Kind2::Signed, forbidden_for: None, form: &[("token", "not-a-real-invitation")] },
     Spec { path: "/api/request_password_reset", kind: Kind2::Public, forbidden_for: None, form: &[] },
     Spec { path: "/api/reset_password", kind: Kind2::Public, forbidden_for: None, form: &[] },
     // The MFA step: only a password-accepted session (401 otherwise).
@@ -109,7 +110,7 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/staff_list", kind: Kind2::Signed, forbidden_for: None, form: &[] },
     Spec { path: "/api/update_clinic_profile", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("name", "Renamed"), ("time_zone", "UTC"), ("phone", ""), ("email", ""), ("address", ""), ("tax_number", "")] },
     Spec { path: "/api/invite_staff", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("email", "new@a.example"), ("role", "nurse")] },
-    Spec { path: "/api/mfa_disable", kind: Kind2::Signed, forbidden_for: None, form: &[("password", "x")] },
+    Spec { path: "/api/mfa_disable", kind: Kind2::Signed, forbidden_for: None, form: &[("password", "x"), ("code", "123456")] },
     Spec { path: "/api/change_password", kind: Kind2::Signed, forbidden_for: None, form: &[("current_password", "x"), ("new_password", "a long new password")] },
     Spec { path: "/api/keep_alive", kind: Kind2::Signed, forbidden_for: None, form: &[] },
     Spec { path: "/api/my_sessions", kind: Kind2::Signed, forbidden_for: None, form: &[] },
@@ -126,6 +127,8 @@ const SPECS: &[Spec] = &[
     // The calendar: billing has no `Schedule`.
     Spec { path: "/api/calendar_day", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("date", "2030-03-12"), ("by", "practitioner")] },
     Spec { path: "/api/calendar_month", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("year", "2030"), ("month", "3")] },
+    Spec { path: "/api/calendar_day_live", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("date", "2030-03-12"), ("by", "practitioner")] },
+    Spec { path: "/api/calendar_month_live", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("year", "2030"), ("month", "3")] },
     Spec { path: "/api/appointment_book", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("patient_id", ""), ("practitioner_id", ""), ("type_id", ""), ("date", "2030-03-12"), ("time", "11:00")] },
     Spec { path: "/api/next_available", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[("type_id", ""), ("practitioner_id", ""), ("from", "2030-03-12")] },
     Spec { path: "/api/appointment_types", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
@@ -133,6 +136,7 @@ const SPECS: &[Spec] = &[
     Spec { path: "/api/practitioners_list", kind: Kind2::Signed, forbidden_for: Some("billing"), form: &[] },
     // Record ids.
     Spec { path: "/api/calendar_week", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("billing"), form: &[("practitioner_id", "{id}"), ("date", "2030-03-11")] },
+    Spec { path: "/api/calendar_week_live", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("billing"), form: &[("practitioner_id", "{id}"), ("date", "2030-03-11")] },
     Spec { path: "/api/appointment_reschedule", kind: Kind2::Id(Target::Appointment), forbidden_for: Some("billing"), form: MOVE_FORM },
     Spec { path: "/api/appointment_status", kind: Kind2::Id(Target::Appointment), forbidden_for: Some("billing"), form: &[("id", "{id}"), ("status", "arrived")] },
     Spec { path: "/api/patient_get", kind: Kind2::Id(Target::Patient), forbidden_for: None, form: &[("id", "{id}")] },

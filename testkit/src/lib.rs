@@ -5,6 +5,8 @@
 //! default `postgres://postgres@127.0.0.1:5432/postgres`). PostgreSQL being
 //! down is a test failure, not a skip: both backends are always tested.
 
+pub mod fixtures;
+
 use ambula_backend::{AuthSettings, Clock, Db, Mailer, MasterKey, Services};
 use std::{
     path::PathBuf,
@@ -203,6 +205,20 @@ impl SmtpSink {
 
     pub fn messages(&self) -> Vec<ReceivedMail> {
         self.received.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// The messages once at least `n` have arrived (mail sent off the
+    /// request path arrives a moment after the answer), or after 10 s
+    /// whatever has: the caller's assertion then says what is missing.
+    pub async fn wait_for(&self, n: usize) -> Vec<ReceivedMail> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let messages = self.messages();
+            if messages.len() >= n || std::time::Instant::now() > deadline {
+                return messages;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 }
 

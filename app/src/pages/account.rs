@@ -67,6 +67,8 @@ fn MfaSection() -> impl IntoView {
                                 <FormAlert value=value/>
                                 <Field label="Your password" name="password" form="mfa-off" kind="password"
                                     autocomplete="current-password" server_error=field_error(value, "password")/>
+                                <Field label="A current code from your app (or a recovery code)" name="code" form="mfa-off"
+                                    autocomplete="one-time-code" server_error=field_error(value, "code")/>
                                 <button type="submit" class="secondary" disabled=move || disable.pending().get()>"Turn off"</button>
                             </ActionForm>
                         })),

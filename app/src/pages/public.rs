@@ -1,7 +1,7 @@
 //! Pages for people who are not signed in.
 
 use crate::{
-    api::{AcceptInvite, SignIn, SignUp},
+    api::{AcceptInvite, AcceptInviteSignedIn, SignIn, SignUp},
     components::{field_error, last_result, PageReady, time_zone_options, Field, FormAlert, SelectField},
     error::AppError,
 };
@@ -142,6 +142,8 @@ pub fn AcceptInvitePage() -> impl IntoView {
     let info = Resource::new(token, crate::api::invite_info);
     let action = ServerAction::<AcceptInvite>::new();
     let value = last_result(action);
+    let join = ServerAction::<AcceptInviteSignedIn>::new();
+    let joined = last_result(join);
     view! {
         <AuthLayout title="Join your clinic">
             <Suspense fallback=|| view! { <p class="loading">"Loading invitation…"</p> }>
@@ -152,32 +154,39 @@ pub fn AcceptInvitePage() -> impl IntoView {
                                 "You are invited to join " <strong>{info.clinic_name.clone()}</strong>
                                 " as " {info.role.label()} "."
                             </p>
-                            <ActionForm action=action>
-                                <FormAlert value=value/>
-                                <input type="hidden" name="token" value=token()/>
-                                <div class="field">
-                                    <label for="invite-email">"Email"</label>
-                                    <input id="invite-email" type="email" value=info.email.clone() readonly=true autocomplete="username"/>
-                                </div>
-                                {if info.existing_account {
-                                    Either::Left(view! {
-                                        <input type="hidden" name="name" value=""/>
-                                        <Field label="Your existing Ambula password" name="password" kind="password"
-                                            autocomplete="current-password"
-                                            hint="You already have an Ambula account. Confirm it to join this clinic too."
-                                            server_error=field_error(value, "password")/>
-                                    })
-                                } else {
-                                    Either::Right(view! {
+                            {match info.signed_in_as.clone() {
+                                // Signed in: join as that account (its password and MFA
+                                // were proven at sign-in, through the sign-in limits).
+                                Some(me) => Either::Left(view! {
+                                    <ActionForm action=join>
+                                        <FormAlert value=joined/>
+                                        <input type="hidden" name="token" value=token()/>
+                                        <p>"You are signed in as " <strong>{me}</strong> "."</p>
+                                        <p class="error" role="alert">{move || field_error(joined, "token").get()}</p>
+                                        <button type="submit" disabled=move || join.pending().get()>"Join clinic"</button>
+                                    </ActionForm>
+                                }),
+                                None => Either::Right(view! {
+                                    <ActionForm action=action>
+                                        <FormAlert value=value/>
+                                        <input type="hidden" name="token" value=token()/>
+                                        <div class="field">
+                                            <label for="invite-email">"Email"</label>
+                                            <input id="invite-email" type="email" value=info.email.clone() readonly=true autocomplete="username"/>
+                                        </div>
                                         <Field label="Your name" name="name" autocomplete="name" check=check_person server_error=field_error(value, "name")/>
                                         <Field label="Choose a password" name="password" kind="password" autocomplete="new-password"
                                             hint="At least 12 characters."
                                             check=check_password server_error=field_error(value, "password")/>
-                                    })
-                                }}
-                                <p class="error" role="alert">{move || field_error(value, "token").get()}</p>
-                                <button type="submit" disabled=move || action.pending().get()>"Join clinic"</button>
-                            </ActionForm>
+                                        <p class="error" role="alert">{move || field_error(value, "token").get()}</p>
+                                        <button type="submit" disabled=move || action.pending().get()>"Join clinic"</button>
+                                    </ActionForm>
+                                    <p class="switch">
+                                        "Already use Ambula? " <A href="/sign-in">"Sign in"</A>
+                                        " first, then open this invitation link again to join with your account."
+                                    </p>
+                                }),
+                            }}
                         }),
                         Err(AppError::NotFound) => EitherOf3::B(view! {
                             <p role="alert">"This invitation link is not valid. Check that you opened the whole link from the email."</p>

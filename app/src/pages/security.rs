@@ -238,7 +238,7 @@ pub fn StaffRowActions(member: StaffRow, actions: StaffActions) -> impl IntoView
             } else {
                 Either::Right(view! { <button type="button" class="secondary small" on:click=ask(StaffOp::Reactivate)>"Reactivate"</button> })
             }}
-            {member.mfa_enabled.then(|| view! { <button type="button" class="secondary small" on:click=ask(StaffOp::ResetMfa)>"Reset two-step sign-in"</button> })}
+            {member.mfa_enabled.then(|| view! { <button type="button" class="secondary small" on:click=ask(StaffOp::ResetMfa)>"Require new two-step set-up"</button> })}
         </div>
     })
 }
@@ -272,7 +272,7 @@ pub fn StaffConfirm(actions: StaffActions) -> impl IntoView {
             actions.role.value().get().map(|r| r.map(|_| "Role changed. They sign in again under the new role.")),
             actions.deactivate.value().get().map(|r| r.map(|_| "Deactivated. Their sessions have ended.")),
             actions.reactivate.value().get().map(|r| r.map(|_| "Reactivated. They can sign in again.")),
-            actions.reset_mfa.value().get().map(|r| r.map(|_| "Two-step sign-in reset. They set it up again at their next sign-in.")),
+            actions.reset_mfa.value().get().map(|r| r.map(|_| "Done. They set up a new authenticator before they work in this clinic again.")),
         ];
         results.into_iter().flatten().last()
     };
@@ -294,7 +294,7 @@ pub fn StaffConfirm(actions: StaffActions) -> impl IntoView {
                 StaffOp::Role(role) => format!("Change the role of {} to {}? They are signed out and sign in again under the new role.", p.name, role.label()),
                 StaffOp::Deactivate => format!("Deactivate {}? They are signed out of this clinic at once and cannot sign in to it.", p.name),
                 StaffOp::Reactivate => format!("Reactivate {}? They can sign in to this clinic again.", p.name),
-                StaffOp::ResetMfa => format!("Reset two-step sign-in for {}? Their sessions end and they set it up again.", p.name),
+                StaffOp::ResetMfa => format!("Require {} to set up a new authenticator for this clinic? Their sessions here end; their account elsewhere is not changed.", p.name),
             };
             let id = p.membership_id.clone();
             let form = match p.op {

@@ -124,3 +124,13 @@ pub async fn mark_deleted(tx: &mut Tx, clinic_id: Uuid, now: DbTime) -> Result<b
 pub async fn all(tx: &mut Tx) -> Result<Vec<(Uuid, String)>, ServiceError> {
     Ok(on_tx!(tx, c => sqlx::query_as("SELECT id, name FROM clinics ORDER BY created_at, id").fetch_all(c).await)?)
 }
+
+/// Clinics not deleted whose name is not `name` (the demo's guard against
+/// seeding published logins into a real installation).
+pub async fn count_named_other_than(tx: &mut Tx, name: &str) -> Result<i64, ServiceError> {
+    let (n,): (i64,) = on_tx!(tx, c => sqlx::query_as("SELECT count(*) FROM clinics WHERE deleted_at IS NULL AND name <> $1")
+        .bind(name)
+        .fetch_one(c)
+        .await)?;
+    Ok(n)
+}

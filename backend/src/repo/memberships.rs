@@ -158,3 +158,31 @@ pub async fn managers(tx: &mut Tx, scope: &ClinicScope) -> Result<Vec<(Uuid, Str
     .fetch_all(c)
     .await)?)
 }
+
+/// Since when this clinic wants the member to have set up a new
+/// authenticator (`None`: the current one is fine). Reads under the
+/// member's own-memberships policy.
+pub async fn mfa_reenrol_after(tx: &mut Tx, clinic: ambula_domain::ClinicId, user_id: Uuid) -> Result<Option<DbTime>, ServiceError> {
+    tx.as_user(user_id).await?;
+    let row: Option<(Option<DbTime>,)> = on_tx!(tx, c => sqlx::query_as(
+        "SELECT mfa_reenrol_after FROM memberships WHERE clinic_id = $1 AND user_id = $2",
+    )
+    .bind(clinic.as_uuid())
+    .bind(user_id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.and_then(|(after,)| after))
+}
+
+/// The clinic asks the member to set up a new authenticator before they
+/// work in it again. Nothing about the person changes, only this
+/// membership.
+pub async fn require_mfa_reenrol(tx: &mut Tx, scope: &ClinicScope, id: MembershipId, now: DbTime) -> Result<(), ServiceError> {
+    on_tx!(tx, c => sqlx::query("UPDATE memberships SET mfa_reenrol_after = $3 WHERE clinic_id = $1 AND id = $2")
+        .bind(scope.clinic_id().as_uuid())
+        .bind(id.as_uuid())
+        .bind(now)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

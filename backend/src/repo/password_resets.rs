@@ -16,8 +16,10 @@ pub async fn insert(tx: &mut Tx, token_hash: &str, user_id: Uuid, now: DbTime, e
 
 /// Consumes a reset token: the user it belongs to, once, before it expires.
 pub async fn consume(tx: &mut Tx, token_hash: &str, now: DbTime) -> Result<Option<Uuid>, ServiceError> {
+    // One statement takes the link: of two requests using it at the same
+    // moment, exactly one gets the row back.
     let row: Option<(Uuid,)> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT user_id FROM password_resets WHERE id = $1 AND used_at IS NULL AND expires_at > $2",
+        "UPDATE password_resets SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
     )
     .bind(token_hash)
     .bind(now)

@@ -53,6 +53,8 @@ pub struct Credentials {
     pub mfa_secret: Option<Vec<u8>>,
     pub mfa_pending_secret: Option<Vec<u8>>,
     pub mfa_last_step: Option<i64>,
+    /// When the current authenticator was set up.
+    pub mfa_enabled_at: Option<DbTime>,
 }
 
 impl Credentials {
@@ -63,7 +65,7 @@ impl Credentials {
 
 pub async fn credentials(tx: &mut Tx, user_id: Uuid) -> Result<Credentials, ServiceError> {
     on_tx!(tx, c => sqlx::query_as::<_, Credentials>(
-        "SELECT id, email, name, password_hash, mfa_secret, mfa_pending_secret, mfa_last_step FROM users WHERE id = $1",
+        "SELECT id, email, name, password_hash, mfa_secret, mfa_pending_secret, mfa_last_step, mfa_enabled_at FROM users WHERE id = $1",
     )
     .bind(user_id)
     .fetch_optional(c)

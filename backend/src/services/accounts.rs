@@ -26,6 +26,13 @@ pub async fn sign_up(
     client: &ClientInfo,
 ) -> Result<auth::SignedIn, ServiceError> {
     let signup = form.parse()?;
+    // Per network and for the whole server, before the hash: sign-up cannot
+    // be used to flood the server with clinics or with hashing work.
+    super::attempts::begin(services, super::attempts::Action::SignUp, None, client)
+        .await
+        .map_err(|refused| refused.into_error("email"))?
+        .succeeded(services)
+        .await?;
     let (_, token) = create_clinic(services, &signup, Some(client)).await?;
     let token = token.ok_or_else(|| ServiceError::Internal("no session created".into()))?;
     Ok(auth::SignedIn { token, stage: Stage::Full })
@@ -39,9 +46,7 @@ pub async fn create_clinic(
     client: Option<&ClientInfo>,
 ) -> Result<(ClinicScope, Option<String>), ServiceError> {
     // Hash before taking the write lock: hashing is the slow part.
-    let hash = crypto::hash_password(signup.password.expose().to_owned())
-        .await
-        .map_err(ServiceError::Internal)?;
+    let hash = crypto::hash_password(signup.password.expose().to_owned()).await?;
     let now = services.now();
     let mut tx = services.db.write().await?;
     let scope = repo::clinics::create(&mut tx, &signup.clinic_name, &signup.time_zone, now).await?;
@@ -73,8 +78,10 @@ fn require_manager(ctx: &AuthContext) -> Result<(), ServiceError> {
 
 #[derive(Debug, Clone)]
 pub struct InviteSent {
-    /// The link, shown to the admin too: staff without working email yet
-    /// can still be given it in person.
+    /// The link. The page shows it to the admin only when it could not be
+    /// emailed (no SMTP configured, or the send failed), so that staff
+    /// without working email can still be given it in person; a link that
+    /// was emailed stays between the server and the invited mailbox.
     pub link: String,
     pub emailed: bool,
 }
@@ -139,17 +146,24 @@ pub struct InviteDetails {
     pub clinic_name: String,
     pub email: String,
     pub role: Role,
-    /// The invited email already has an Ambula account (another clinic): they
-    /// confirm with their existing password instead of choosing one.
-    pub existing_account: bool,
 }
 
 const INVITE_GONE: &str =
     "This invitation link has expired or was already used. Ask your clinic for a new one.";
 
-/// What the invite page shows before the person accepts.
+const SIGN_IN_TO_ACCEPT: &str =
+    "This email cannot take a new account here. If you already use Ambula, sign in first, then open this invitation again to join.";
+
+/// What the invite page shows before the person accepts. It says nothing
+/// about whether the invited address already has an account: the inviter
+/// holds the link too.
 pub async fn invite_details(services: &Services, token: &str) -> Result<InviteDetails, ServiceError> {
-    let hash = crypto::token_hash(token);
+    let invite = open_invite(services, token).await?;
+    Ok(InviteDetails { clinic_name: invite.clinic_name, email: invite.email, role: invite.role })
+}
+
+async fn open_invite(services: &Services, token: &str) -> Result<repo::invites::InviteRow, ServiceError> {
+    let hash = crypto::token_hash(token.trim());
     let mut tx = services.db.read().await?;
     tx.with_invite_token(&hash).await?;
     let invite = repo::invites::find_by_token_hash(&mut tx, &hash)
@@ -158,83 +172,100 @@ pub async fn invite_details(services: &Services, token: &str) -> Result<InviteDe
     if invite.accepted || services.now() >= invite.expires_at {
         return Err(ServiceError::field("token", INVITE_GONE));
     }
-    let email = EmailAddress::parse(&invite.email).map_err(|_| ServiceError::NotFound)?;
-    let existing_account = repo::users::find_by_email(&mut tx, &email).await?.is_some();
-    Ok(InviteDetails { clinic_name: invite.clinic_name, email: invite.email, role: invite.role, existing_account })
+    Ok(invite)
 }
 
-/// Accepts an invitation: creates the account (or, for an existing account,
-/// checks its password: an invite link must not be a way to take over an
-/// account) and the membership, and signs the person in.
+/// Accepts an invitation with a new account: name and password chosen here.
+/// An address that already has an account joins only through
+/// [`accept_invite_signed_in`], after a full sign-in (the sign-in gates,
+/// lock-out and MFA): the link never checks or sets an account's password.
 pub async fn accept_invite(
     services: &Services,
     form: &AcceptInviteForm,
     client: &ClientInfo,
 ) -> Result<auth::SignedIn, ServiceError> {
-    // The name/password rules differ for existing accounts, so look first.
     let details = invite_details(services, form.token.trim()).await.map_err(|e| match e {
         ServiceError::NotFound => ServiceError::field("token", INVITE_GONE),
         other => other,
     })?;
     let email = EmailAddress::parse(&details.email).map_err(|_| ServiceError::NotFound)?;
-    let token_hash = crypto::token_hash(form.token.trim());
-
-    let mut tx = services.db.read().await?;
-    let existing = repo::users::find_by_email(&mut tx, &email).await?;
-    drop(tx);
-    let (user_id, new_hash, name) = match existing {
-        Some(user) => {
-            if form.password.is_empty()
-                || !crypto::verify_password(form.password.clone(), Some(user.password_hash))
-                    .await
-                    .map_err(ServiceError::Internal)?
-            {
-                return Err(ServiceError::field("password", "That is not the password of your existing account."));
-            }
-            (Some(UserId::from_uuid(user.id)), None, None)
-        }
-        None => {
-            let accepted = form.parse()?;
-            let hash = crypto::hash_password(accepted.password.expose().to_owned())
-                .await
-                .map_err(ServiceError::Internal)?;
-            (None, Some(hash), Some(accepted.name))
-        }
-    };
-
+    let accepted = form.parse()?;
+    let hash = crypto::hash_password(accepted.password.expose().to_owned()).await?;
     let now = services.now();
     let mut tx = services.db.write().await?;
+    let (scope, invite) = take_invite(&mut tx, form.token.trim(), now).await?;
+    if repo::users::find_by_email(&mut tx, &email).await?.is_some() {
+        return Err(ServiceError::field("password", SIGN_IN_TO_ACCEPT));
+    }
+    let user_id = repo::users::insert(&mut tx, &email, &accepted.name, &hash, now)
+        .await
+        .map_err(|e| match e {
+            // Taken by a concurrent sign-up since the check above.
+            ServiceError::Invalid(_) => ServiceError::field("password", SIGN_IN_TO_ACCEPT),
+            other => other,
+        })?;
+    join(&mut tx, &scope, &invite, user_id, email.as_str(), client, now).await?;
+    let stage = auth::next_stage(&mut tx, user_id.as_uuid(), invite.clinic_id, false).await?;
+    let token = auth::start_session(services, &mut tx, user_id, invite.clinic_id, stage, client).await?;
+    tx.commit().await?;
+    Ok(auth::SignedIn { token, stage })
+}
+
+/// Accepts an invitation as the signed-in person (a full session: password
+/// and MFA already proven), when the invitation is for their address. The
+/// session moves to the new clinic.
+pub async fn accept_invite_signed_in(services: &Services, ctx: &AuthContext, token: &str, session_token: &str) -> Result<auth::SignedIn, ServiceError> {
+    let details = invite_details(services, token).await?;
+    let email = EmailAddress::parse(&details.email).map_err(|_| ServiceError::NotFound)?;
+    if email != ctx.email {
+        return Err(ServiceError::field(
+            "token",
+            format!("This invitation is for {}. Sign out, then open the link again to join with that address.", details.email),
+        ));
+    }
+    let now = services.now();
+    let mut tx = services.db.write().await?;
+    let (scope, invite) = take_invite(&mut tx, token, now).await?;
+    if repo::memberships::is_member(&mut tx, &scope, ctx.user_id).await? {
+        return Err(ServiceError::field("token", "You are already a member of this clinic."));
+    }
+    join(&mut tx, &scope, &invite, ctx.user_id, email.as_str(), &ctx.client, now).await?;
+    let stage = auth::next_stage(&mut tx, ctx.user_id.as_uuid(), invite.clinic_id, true).await?;
+    repo::sessions::delete(&mut tx, &crypto::token_hash(session_token)).await?;
+    let token = auth::start_session(services, &mut tx, ctx.user_id, invite.clinic_id, stage, &ctx.client).await?;
+    repo::security_events::record(&mut tx, Some(ctx.user_id.as_uuid()), Some(invite.clinic_id.as_uuid()), "invitation_accepted", &ctx.client, Some(&details.clinic_name), now).await?;
+    tx.commit().await?;
+    Ok(auth::SignedIn { token, stage })
+}
+
+/// Marks the invitation used (once, whoever races) inside `tx`.
+async fn take_invite(tx: &mut crate::db::Tx, token: &str, now: DbTime) -> Result<(ClinicScope, repo::invites::InviteRow), ServiceError> {
+    let token_hash = crypto::token_hash(token);
     tx.with_invite_token(&token_hash).await?;
-    let invite = repo::invites::find_by_token_hash(&mut tx, &token_hash)
+    let invite = repo::invites::find_by_token_hash(tx, &token_hash)
         .await?
         .ok_or_else(|| ServiceError::field("token", INVITE_GONE))?;
     let scope = ClinicScope::new(invite.clinic_id);
     tx.enter(&scope).await?;
-    if !repo::invites::mark_accepted(&mut tx, &scope, invite.id, now).await? || now >= invite.expires_at {
+    if !repo::invites::mark_accepted(tx, &scope, invite.id, now).await? || now >= invite.expires_at {
         return Err(ServiceError::field("token", INVITE_GONE));
     }
-    let user_id = match (user_id, new_hash, name) {
-        (Some(id), _, _) => id,
-        (None, Some(hash), Some(name)) => repo::users::insert(&mut tx, &email, &name, &hash, now).await?,
-        _ => return Err(ServiceError::Internal("inconsistent invite acceptance".into())),
-    };
-    let membership = repo::memberships::insert(&mut tx, &scope, user_id, invite.role, now).await?;
-    let actor = Actor { user_id: Some(user_id.as_uuid()), name: email.to_string(), ip: client.ip.clone() };
+    Ok((scope, invite))
+}
+
+async fn join(
+    tx: &mut crate::db::Tx,
+    scope: &ClinicScope,
+    invite: &repo::invites::InviteRow,
+    user_id: UserId,
+    email: &str,
+    client: &ClientInfo,
+    now: DbTime,
+) -> Result<(), ServiceError> {
+    let membership = repo::memberships::insert(tx, scope, user_id, invite.role, now).await?;
+    let actor = Actor { user_id: Some(user_id.as_uuid()), name: email.to_owned(), ip: client.ip.clone() };
     let entry = Entry::ok("staff.add", "membership", membership).detail(format!("accepted invitation as {}", invite.role.as_str()));
-    audit::record(&mut tx, &scope, &actor, entry, now).await?;
-    // A clinic that requires MFA gets staff who have set it up.
-    let credentials = repo::users::credentials(&mut tx, user_id.as_uuid()).await?;
-    let settings = repo::clinics::security_settings(&mut tx, invite.clinic_id.as_uuid()).await?;
-    let stage = if credentials.mfa_enabled() {
-        Stage::Mfa
-    } else if settings.require_mfa {
-        Stage::Enrol
-    } else {
-        Stage::Full
-    };
-    let token = auth::start_session(services, &mut tx, user_id, invite.clinic_id, stage, client).await?;
-    tx.commit().await?;
-    Ok(auth::SignedIn { token, stage })
+    audit::record(tx, scope, &actor, entry, now).await
 }
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
-//! Operator commands: master-key rotation and clinic deletion with
-//! crypto-shredding.
+//! Operator commands: master-key rotation, clinic deletion with
+//! crypto-shredding, and clearing a person's MFA (the one change to a person
+//! that no clinic administrator can make).
 
 use crate::{
     audit::{self, Actor, Entry},
@@ -9,7 +10,7 @@ use crate::{
     scope::ClinicScope,
     Services,
 };
-use ambula_domain::ClinicId;
+use ambula_domain::{ClinicId, EmailAddress};
 use uuid::Uuid;
 
 /// Re-wraps every data key under `new`. The caller then configures `new`
@@ -38,4 +39,19 @@ pub async fn delete_clinic(services: &Services, clinic: Uuid) -> Result<u64, Ser
     audit::record(&mut tx, &scope, &actor, entry, now).await?;
     tx.commit().await?;
     Ok(destroyed)
+}
+
+/// Clears a person's two-step sign-in and ends all their sessions: for a
+/// lost phone without recovery codes, once the operator has confirmed who
+/// is asking out of band. Recorded in the person's security events.
+pub async fn reset_mfa(services: &Services, email: &EmailAddress) -> Result<(), ServiceError> {
+    let now = services.now();
+    let mut tx = services.db.write().await?;
+    let user = repo::users::find_by_email(&mut tx, email).await?.ok_or(ServiceError::NotFound)?;
+    repo::users::clear_mfa(&mut tx, user.id, now).await?;
+    repo::sessions::delete_for_user(&mut tx, user.id, None).await?;
+    let client = crate::services::ClientInfo::default();
+    repo::security_events::record(&mut tx, Some(user.id), None, "mfa_reset_by_operator", &client, None, now).await?;
+    tx.commit().await?;
+    Ok(())
 }

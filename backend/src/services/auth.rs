@@ -1,13 +1,16 @@
 //! Sign-in (password, then MFA), sessions, sign-out, password change and
 //! reset.
 
-use super::ClientInfo;
+use super::{
+    attempts::{self, Action},
+    ClientInfo,
+};
 use crate::{
     crypto, envelope::{Field, KeyOwner},
     db::Tx,
     error::ServiceError,
     mail::Email,
-    repo::{self, login_throttle::Throttle, sessions::{NewSession, SessionRow, Stage}},
+    repo::{self, sessions::{NewSession, SessionRow, Stage}},
     scope::{AuthContext, ClinicScope},
     time::DbTime,
     totp, Services,
@@ -69,58 +72,64 @@ pub(crate) async fn start_session(
     Ok(token)
 }
 
-fn throttle_key(kind: &str, subject: &str) -> String {
-    crypto::token_hash(&format!("{kind}:{}", subject.to_lowercase()))
+/// Checks an account's password through the attempt gates (network and
+/// account, reserved before the hash runs): the one path for sign-in,
+/// accepting an invitation, changing the password and removing MFA. An
+/// unknown address costs the same hash and gets the same answer.
+pub(crate) async fn check_password(
+    services: &Services,
+    email: &EmailAddress,
+    password: &str,
+    client: &ClientInfo,
+    field: &str,
+) -> Result<repo::users::UserRow, ServiceError> {
+    let attempt = attempts::begin(services, Action::Password, Some(email.as_str()), client)
+        .await
+        .map_err(|refused| refused.into_error(field))?;
+    let mut tx = services.db.read().await?;
+    let user = repo::users::find_by_email(&mut tx, email).await?;
+    drop(tx);
+    let ok = crypto::verify_password(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    match user {
+        Some(user) if ok => {
+            attempt.succeeded(services).await?;
+            Ok(user)
+        }
+        user => {
+            let locked = attempt.failed(services).await?;
+            if let Some(user) = &user {
+                let now = services.now();
+                let mut tx = services.db.write().await?;
+                repo::security_events::record(&mut tx, Some(user.id), None, "sign_in_failed", client, None, now).await?;
+                if locked {
+                    repo::security_events::record(&mut tx, Some(user.id), None, "locked_out", client, None, now).await?;
+                }
+                tx.commit().await?;
+            }
+            if locked {
+                tracing::warn!("sign-in locked after repeated failures");
+            }
+            Err(ServiceError::field(field, if field == "password" { WRONG_CREDENTIALS } else { "That is not your current password." }))
+        }
+    }
 }
 
-/// If attempts for this key are paused, how long for.
-fn blocked(throttle: &Option<Throttle>, now: DbTime) -> Option<Duration> {
-    let until = throttle.as_ref()?.locked_until?;
-    (until > now).then(|| until.0 - now.0)
-}
-
-/// Counts one failure: after `backoff_after` failures each further attempt
-/// waits 1, 2, 4… seconds; at `lock_after` the key is locked for
-/// `lock_duration`. Failures are forgotten an hour after the first. Returns
-/// the new state and whether this failure caused a lock.
-fn count_failure(services: &Services, throttle: Option<Throttle>, now: DbTime) -> (Throttle, bool) {
-    let settings = &services.auth;
-    let mut t = match throttle {
-        Some(t) if now.0 - t.window_start.0 < Duration::hours(1) => t,
-        _ => Throttle { failures: 0, window_start: now, locked_until: None },
+/// What a session for `user` in `clinic` may do next: prove MFA (unless just
+/// done), set MFA up (the clinic requires it, or its administrator asked
+/// for a new set-up for this clinic since the current one), or work.
+pub(crate) async fn next_stage(tx: &mut Tx, user: Uuid, clinic: ClinicId, mfa_passed: bool) -> Result<Stage, ServiceError> {
+    let credentials = repo::users::credentials(tx, user).await?;
+    if credentials.mfa_enabled() && !mfa_passed {
+        return Ok(Stage::Mfa);
+    }
+    let settings = repo::clinics::security_settings(tx, clinic.as_uuid()).await?;
+    let reenrol = repo::memberships::mfa_reenrol_after(tx, clinic, user).await?;
+    let stale = match (reenrol, credentials.mfa_enabled_at) {
+        (Some(after), Some(enrolled)) => enrolled < after,
+        (Some(_), None) => true,
+        (None, _) => false,
     };
-    t.failures += 1;
-    let failures = t.failures as u32;
-    let mut locked = false;
-    if failures >= settings.lock_after {
-        t.locked_until = Some(DbTime::from(now.0 + duration(settings.lock_duration)));
-        locked = failures == settings.lock_after;
-    } else if failures >= settings.backoff_after {
-        let wait = 1i64 << (failures - settings.backoff_after).min(10);
-        t.locked_until = Some(DbTime::from(now.0 + Duration::seconds(wait)));
-    }
-    (t, locked)
-}
-
-fn wait_message(wait: Duration) -> String {
-    let minutes = (wait.num_seconds() + 59) / 60;
-    if wait.num_seconds() < 60 {
-        format!(
-            "Too many attempts. Wait {} second{} and try again.",
-            wait.num_seconds().max(1),
-            if wait.num_seconds() > 1 { "s" } else { "" }
-        )
-    } else {
-        format!("Too many attempts. Try again in {minutes} minutes, or reset your password.")
-    }
-}
-
-fn rate_limit(services: &Services, client: &ClientInfo) -> Result<(), ServiceError> {
-    if services.ip_throttle.allow(&services.clock, client.ip(), services.auth.attempts_per_ip_per_minute) {
-        Ok(())
-    } else {
-        Err(ServiceError::RateLimited)
-    }
+    Ok(if stale || (settings.require_mfa && !credentials.mfa_enabled()) { Stage::Enrol } else { Stage::Full })
 }
 
 pub async fn login(
@@ -129,52 +138,19 @@ pub async fn login(
     client: &ClientInfo,
     previous_token: Option<&str>,
 ) -> Result<SignedIn, ServiceError> {
-    rate_limit(services, client)?;
     let login = form.parse()?;
-    let key = throttle_key("login", login.email.as_str());
-    let mut tx = services.db.read().await?;
-    let user = repo::users::find_by_email(&mut tx, &login.email).await?;
-    let throttle = repo::login_throttle::get(&mut tx, &key).await?;
-    drop(tx);
-    // Always run the hash, also for unknown emails and locked keys: the same
-    // answer in the same time, whatever the case.
-    let ok = crypto::verify_password(login.password.clone(), user.as_ref().map(|u| u.password_hash.clone()))
-        .await
-        .map_err(ServiceError::Internal)?;
+    let user = check_password(services, &login.email, &login.password, client, "password").await?;
     let now = services.now();
-    if let Some(wait) = blocked(&throttle, now) {
-        return Err(ServiceError::field("password", wait_message(wait)));
-    }
-    let user = match user {
-        Some(user) if ok => user,
-        user => {
-            let (next, locked) = count_failure(services, throttle, now);
-            let mut tx = services.db.write().await?;
-            repo::login_throttle::put(&mut tx, &key, &next).await?;
-            if let Some(user) = &user {
-                repo::security_events::record(&mut tx, Some(user.id), None, "sign_in_failed", client, None, now).await?;
-                if locked {
-                    repo::security_events::record(&mut tx, Some(user.id), None, "locked_out", client, None, now).await?;
-                }
-            }
-            tx.commit().await?;
-            if locked {
-                tracing::warn!("sign-in locked after repeated failures");
-            }
-            return Err(ServiceError::field("password", WRONG_CREDENTIALS));
-        }
-    };
 
     // Parameters changed since this hash was made: store a new one now that
     // we have the password (OWASP: rehash on login).
     let rehash = if crypto::needs_rehash(&user.password_hash) {
-        Some(crypto::hash_password(login.password.clone()).await.map_err(ServiceError::Internal)?)
+        Some(crypto::hash_password(login.password.clone()).await?)
     } else {
         None
     };
 
     let mut tx = services.db.write().await?;
-    repo::login_throttle::clear(&mut tx, &key).await?;
     if let Some(hash) = &rehash {
         repo::users::set_password_hash(&mut tx, user.id, hash, now, false).await?;
     }
@@ -189,15 +165,7 @@ pub async fn login(
             "Your access has been switched off. Ask your clinic's administrator.",
         ));
     };
-    let credentials = repo::users::credentials(&mut tx, user.id).await?;
-    let settings = repo::clinics::security_settings(&mut tx, clinic_id.as_uuid()).await?;
-    let stage = if credentials.mfa_enabled() {
-        Stage::Mfa
-    } else if settings.require_mfa {
-        Stage::Enrol
-    } else {
-        Stage::Full
-    };
+    let stage = next_stage(&mut tx, user.id, clinic_id, false).await?;
     let token = start_session(services, &mut tx, user_id, clinic_id, stage, client).await?;
     let kind = if stage == Stage::Full { "sign_in" } else { "password_accepted" };
     repo::security_events::record(&mut tx, Some(user.id), Some(clinic_id.as_uuid()), kind, client, None, now).await?;
@@ -357,52 +325,71 @@ pub(crate) async fn mfa_secret(services: &Services, tx: &mut Tx, user_id: Uuid, 
     Ok(plain.to_vec())
 }
 
-/// Second step of sign-in: a TOTP code (never the same one twice) or an
-/// unused recovery code. Success issues a new, fully signed-in session.
-pub async fn verify_mfa(services: &Services, token: &str, form: &MfaCodeForm, client: &ClientInfo) -> Result<SignedIn, ServiceError> {
-    rate_limit(services, client)?;
-    let session = pending(services, token).await?;
-    if session.stage != Stage::Mfa {
-        return Err(ServiceError::Unauthenticated);
-    }
+/// Checks a TOTP code (never the same step twice) or an unused recovery
+/// code for `user`, through the attempt gates. `Ok(kind)` names what was
+/// accepted (for the security events); a wrong code is a field error at
+/// `code` and counts towards the lock-out.
+pub(crate) async fn check_second_factor(
+    services: &Services,
+    user: Uuid,
+    clinic: Option<Uuid>,
+    form: &MfaCodeForm,
+    client: &ClientInfo,
+) -> Result<&'static str, ServiceError> {
     let code = form.parse()?;
-    let key = throttle_key("mfa", &session.user_id.to_string());
+    let attempt = attempts::begin(services, Action::MfaCode, Some(&user.to_string()), client)
+        .await
+        .map_err(|refused| refused.into_error("code"))?;
     let now = services.now();
     let mut tx = services.db.write().await?;
-    let throttle = repo::login_throttle::get(&mut tx, &key).await?;
-    if let Some(wait) = blocked(&throttle, now) {
-        return Err(ServiceError::field("code", wait_message(wait)));
-    }
-    let credentials = repo::users::credentials(&mut tx, session.user_id).await?;
+    let credentials = repo::users::credentials(&mut tx, user).await?;
     let Some(sealed) = credentials.mfa_secret.as_deref() else {
         return Err(ServiceError::Unauthenticated);
     };
     let accepted = if code.is_recovery_code() {
-        repo::users::use_recovery_code(&mut tx, session.user_id, &recovery_code_hash(session.user_id, code.as_str()), now)
+        repo::users::use_recovery_code(&mut tx, user, &recovery_code_hash(user, code.as_str()), now)
             .await?
             .then_some("sign_in_recovery_code")
     } else {
-        let secret = mfa_secret(services, &mut tx, session.user_id, "mfa_secret", sealed).await?;
+        let secret = mfa_secret(services, &mut tx, user, "mfa_secret", sealed).await?;
         match totp::verify(&secret, code.as_str(), now.0.timestamp(), credentials.mfa_last_step) {
-            Some(step) => repo::users::advance_mfa_step(&mut tx, session.user_id, step).await?.then_some("sign_in"),
+            Some(step) => repo::users::advance_mfa_step(&mut tx, user, step).await?.then_some("sign_in"),
             None => None,
         }
     };
     let Some(kind) = accepted else {
-        let (next, locked) = count_failure(services, throttle, now);
-        repo::login_throttle::put(&mut tx, &key, &next).await?;
-        repo::security_events::record(&mut tx, Some(session.user_id), Some(session.clinic_id), "mfa_failed", client, None, now).await?;
-        if locked {
-            repo::security_events::record(&mut tx, Some(session.user_id), Some(session.clinic_id), "locked_out", client, Some("MFA"), now).await?;
-        }
+        repo::security_events::record(&mut tx, Some(user), clinic, "mfa_failed", client, None, now).await?;
         tx.commit().await?;
+        if attempt.failed(services).await? {
+            let mut tx = services.db.write().await?;
+            repo::security_events::record(&mut tx, Some(user), clinic, "locked_out", client, Some("MFA"), now).await?;
+            tx.commit().await?;
+        }
         return Err(ServiceError::field("code", "That code is not right, or it has been used already. Enter the current code from your app."));
     };
-    repo::login_throttle::clear(&mut tx, &key).await?;
-    let token = reissue(services, &mut tx, token, session.user_id, session.clinic_id, client).await?;
+    tx.commit().await?;
+    attempt.succeeded(services).await?;
+    Ok(kind)
+}
+
+/// Second step of sign-in: a TOTP code or a recovery code. Success issues a
+/// new session: fully signed in, or at the set-up step when this clinic's
+/// administrator asked for a new authenticator.
+pub async fn verify_mfa(services: &Services, token: &str, form: &MfaCodeForm, client: &ClientInfo) -> Result<SignedIn, ServiceError> {
+    let session = pending(services, token).await?;
+    if session.stage != Stage::Mfa {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let kind = check_second_factor(services, session.user_id, Some(session.clinic_id), form, client).await?;
+    let now = services.now();
+    let mut tx = services.db.write().await?;
+    let clinic = ClinicId::from_uuid(session.clinic_id);
+    let stage = next_stage(&mut tx, session.user_id, clinic, true).await?;
+    repo::sessions::delete(&mut tx, &crypto::token_hash(token)).await?;
+    let token = start_session(services, &mut tx, UserId::from_uuid(session.user_id), clinic, stage, client).await?;
     repo::security_events::record(&mut tx, Some(session.user_id), Some(session.clinic_id), kind, client, None, now).await?;
     tx.commit().await?;
-    Ok(SignedIn { token, stage: Stage::Full })
+    Ok(SignedIn { token, stage })
 }
 
 /// Ends every session of the signed-in user, this one included.
@@ -438,8 +425,7 @@ pub async fn switch_clinic(services: &Services, ctx: &AuthContext, token: &str, 
         Some((_, _, true)) => {}
         _ => return Err(ServiceError::NotFound),
     }
-    let settings = repo::clinics::security_settings(&mut tx, clinic).await?;
-    let stage = if settings.require_mfa && !ctx.mfa_enabled { Stage::Enrol } else { Stage::Full };
+    let stage = next_stage(&mut tx, ctx.user_id.as_uuid(), ClinicId::from_uuid(clinic), true).await?;
     repo::sessions::delete(&mut tx, &crypto::token_hash(token)).await?;
     let token = start_session(services, &mut tx, ctx.user_id, ClinicId::from_uuid(clinic), stage, &ctx.client).await?;
     repo::security_events::record(&mut tx, Some(ctx.user_id.as_uuid()), Some(clinic), "clinic_switched", &ctx.client, Some(&ctx.clinic_name), services.now()).await?;
@@ -450,15 +436,9 @@ pub async fn switch_clinic(services: &Services, ctx: &AuthContext, token: &str, 
 /// Changes the password (the current one is required), ends every other
 /// session and reissues this one.
 pub async fn change_password(services: &Services, ctx: &AuthContext, form: &ChangePasswordForm) -> Result<SignedIn, ServiceError> {
-    rate_limit(services, &ctx.client)?;
     let change = form.parse()?;
-    let mut tx = services.db.read().await?;
-    let credentials = repo::users::credentials(&mut tx, ctx.user_id.as_uuid()).await?;
-    drop(tx);
-    if !crypto::verify_password(change.current.clone(), Some(credentials.password_hash)).await.map_err(ServiceError::Internal)? {
-        return Err(ServiceError::field("current_password", "That is not your current password."));
-    }
-    let hash = crypto::hash_password(change.new.expose().to_owned()).await.map_err(ServiceError::Internal)?;
+    check_password(services, &ctx.email, &change.current, &ctx.client, "current_password").await?;
+    let hash = crypto::hash_password(change.new.expose().to_owned()).await?;
     let now = services.now();
     let user = ctx.user_id.as_uuid();
     let mut tx = services.db.write().await?;
@@ -471,58 +451,72 @@ pub async fn change_password(services: &Services, ctx: &AuthContext, form: &Chan
 }
 
 /// Emails a single-use reset link if the address has an account. The answer
-/// is the same either way: the form must not reveal who has an account.
+/// is the same either way, in the same time: the mail goes out after the
+/// request has been answered, and an address asked for too often (three
+/// times an hour, known or not) gets no more mail but the same answer.
 pub async fn request_password_reset(services: &Services, form: &ResetRequestForm, client: &ClientInfo) -> Result<(), ServiceError> {
-    rate_limit(services, client)?;
     let email = form.parse()?;
-    let mut tx = services.db.read().await?;
+    let attempt = match attempts::begin(services, Action::ResetRequest, Some(email.as_str()), client).await {
+        Ok(attempt) => attempt,
+        Err(attempts::Refused::Account(_)) => return Ok(()),
+        Err(refused) => return Err(refused.into_error("email")),
+    };
+    attempt.succeeded(services).await?;
+    let now = services.now();
+    let token = crypto::random_token();
+    // One write transaction whether or not the address is known.
+    let mut tx = services.db.write().await?;
     let user = repo::users::find_by_email(&mut tx, &email).await?;
-    drop(tx);
+    if let Some(user) = &user {
+        repo::password_resets::insert(&mut tx, &crypto::token_hash(&token), user.id, now, DbTime::from(now.0 + duration(services.auth.reset_ttl))).await?;
+        repo::security_events::record(&mut tx, Some(user.id), None, "password_reset_requested", client, None, now).await?;
+    }
+    tx.commit().await?;
     let Some(user) = user else {
         return Ok(());
     };
-    let token = crypto::random_token();
-    let now = services.now();
-    let mut tx = services.db.write().await?;
-    repo::password_resets::insert(&mut tx, &crypto::token_hash(&token), user.id, now, DbTime::from(now.0 + duration(services.auth.reset_ttl))).await?;
-    repo::security_events::record(&mut tx, Some(user.id), None, "password_reset_requested", client, None, now).await?;
-    tx.commit().await?;
     let link = format!("{}/reset-password/{token}", services.public_url.trim_end_matches('/'));
     let minutes = services.auth.reset_ttl.as_secs() / 60;
-    if let Err(error) = services
-        .mailer
-        .send(Email {
-            to: user.email.clone(),
-            subject: "Reset your Ambula password".into(),
-            body: format!(
-                "Someone (hopefully you) asked to reset the password of your Ambula account.\n\n\
-                 Choose a new password here. The link works once and expires in {minutes} minutes:\n{link}\n\n\
-                 If you did not ask for this, ignore this email: your password stays as it is.\n"
-            ),
-        })
-        .await
-    {
-        tracing::warn!(%error, "password reset email could not be sent");
-    }
+    let mail = Email {
+        to: user.email.clone(),
+        subject: "Reset your Ambula password".into(),
+        body: format!(
+            "Someone (hopefully you) asked to reset the password of your Ambula account.\n\n\
+             Choose a new password here. The link works once and expires in {minutes} minutes:\n{link}\n\n\
+             If you did not ask for this, ignore this email: your password stays as it is.\n"
+        ),
+    };
+    let mailer = services.mailer.clone();
+    tokio::spawn(async move {
+        if let Err(error) = mailer.send(mail).await {
+            tracing::warn!(%error, "password reset email could not be sent");
+        }
+    });
     Ok(())
 }
 
-/// Sets a new password from a reset link: the link is used up, every
-/// session ends, and the sign-in lock on the address is lifted.
+/// Sets a new password from a reset link: the link is used up (once, even
+/// when two requests use it at the same moment), every session ends, and
+/// the sign-in lock on the address is lifted.
 pub async fn reset_password(services: &Services, form: &ResetPasswordForm, client: &ClientInfo) -> Result<(), ServiceError> {
-    rate_limit(services, client)?;
     let reset = form.parse()?;
-    let hash = crypto::hash_password(reset.password.expose().to_owned()).await.map_err(ServiceError::Internal)?;
+    let attempt = attempts::begin(services, Action::ResetConfirm, None, client)
+        .await
+        .map_err(|refused| refused.into_error("password"))?;
+    let hash = crypto::hash_password(reset.password.expose().to_owned()).await?;
     let now = services.now();
     let mut tx = services.db.write().await?;
     let Some(user_id) = repo::password_resets::consume(&mut tx, &crypto::token_hash(&reset.token), now).await? else {
+        drop(tx);
+        attempt.failed(services).await?;
         return Err(ServiceError::field("password", "This reset link has expired or was already used. Ask for a new one."));
     };
     repo::users::set_password_hash(&mut tx, user_id, &hash, now, true).await?;
     repo::sessions::delete_for_user(&mut tx, user_id, None).await?;
     let credentials = repo::users::credentials(&mut tx, user_id).await?;
-    repo::login_throttle::clear(&mut tx, &throttle_key("login", &credentials.email)).await?;
+    repo::login_throttle::clear(&mut tx, &attempts::account_key(Action::Password, &credentials.email)).await?;
     repo::security_events::record(&mut tx, Some(user_id), None, "password_reset", client, None, now).await?;
     tx.commit().await?;
+    attempt.succeeded(services).await?;
     Ok(())
 }

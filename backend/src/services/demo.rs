@@ -83,7 +83,7 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
     }
     .parse()?;
     let (scope, _) = create_clinic(services, &signup, None).await?;
-    let hash = crypto::hash_password(DEMO_PASSWORD.into()).await.map_err(ServiceError::Internal)?;
+    let hash = crypto::hash_password(DEMO_PASSWORD.into()).await?;
     let now = services.now();
     let mut tx = services.db.write_in(&scope).await?;
 
@@ -255,4 +255,25 @@ pub async fn seed_demo(services: &Services) -> Result<DemoSeeded, ServiceError> 
     tx.commit().await?;
     tracing::info!(clinic_id = %scope.clinic_id(), "demo clinic seeded");
     Ok(DemoSeeded { created: true, logins, password: DEMO_PASSWORD })
+}
+
+/// Why `--demo` must not run here, if it must not: its accounts have a
+/// published password, so it is for a computer of one's own, never a
+/// server people reach over HTTPS, nor a database with real clinics.
+pub async fn refusal(services: &Services, public_url: &str) -> Result<Option<String>, ServiceError> {
+    if public_url.trim().to_ascii_lowercase().starts_with("https://") {
+        return Ok(Some(format!(
+            "--demo refuses to start: the public URL {public_url} is https://, and the demo accounts' password is published. \
+             The demo is for trying Ambula on your own computer; start without --demo."
+        )));
+    }
+    let mut tx = services.db.read().await?;
+    let others = repo::clinics::count_named_other_than(&mut tx, DEMO_CLINIC).await?;
+    if others > 0 {
+        return Ok(Some(format!(
+            "--demo refuses to start: this database holds {others} clinic(s) besides the demo clinic. \
+             Seeding accounts with a published password into a real installation would open it to anyone; start without --demo."
+        )));
+    }
+    Ok(None)
 }

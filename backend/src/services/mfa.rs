@@ -2,7 +2,6 @@
 
 use super::{auth, ClientInfo};
 use crate::{
-    crypto,
     envelope::{Field, KeyOwner},
     error::ServiceError,
     repo::{self, sessions::Stage},
@@ -67,7 +66,9 @@ pub async fn start(services: &Services, who: &Enrollee) -> Result<Enrolment, Ser
     let row = who.user_id.to_string();
     let mut tx = services.db.write().await?;
     let credentials = repo::users::credentials(&mut tx, who.user_id).await?;
-    if credentials.mfa_enabled() {
+    // A session at the set-up step with MFA already on is a re-enrolment a
+    // clinic asked for: it has proven the current factor at sign-in.
+    if credentials.mfa_enabled() && who.stage != Stage::Enrol {
         return Err(ServiceError::field("code", "Two-step sign-in is already on for your account."));
     }
     let sealed = services
@@ -130,22 +131,27 @@ pub async fn confirm(
     Ok((codes, new_token))
 }
 
-/// Turns MFA off for oneself (password required). Not allowed where the
-/// clinic requires MFA.
-pub async fn disable(services: &Services, ctx: &AuthContext, password: &str) -> Result<(), ServiceError> {
+/// Turns MFA off for oneself: the password and a current code (or a
+/// recovery code) are both required, each through its attempt gate, so a
+/// stolen session or password alone cannot remove the second factor. Not
+/// allowed where the clinic requires MFA.
+pub async fn disable(services: &Services, ctx: &AuthContext, password: &str, code: &MfaCodeForm) -> Result<(), ServiceError> {
     let user = ctx.user_id.as_uuid();
     let mut tx = services.db.read().await?;
     let settings = repo::clinics::security_settings(&mut tx, ctx.scope.clinic_id().as_uuid()).await?;
-    let credentials = repo::users::credentials(&mut tx, user).await?;
     drop(tx);
     if settings.require_mfa {
         return Err(ServiceError::field("password", "Your clinic requires two-step sign-in, so it cannot be turned off."));
     }
-    if password.is_empty()
-        || !crypto::verify_password(password.to_owned(), Some(credentials.password_hash)).await.map_err(ServiceError::Internal)?
-    {
-        return Err(ServiceError::field("password", "That is not your password."));
-    }
+    auth::check_password(services, &ctx.email, password, &ctx.client, "current_password")
+        .await
+        .map_err(|e| match e {
+            ServiceError::Invalid(errors) if errors.get("current_password").is_some() => {
+                ServiceError::field("password", errors.get("current_password").unwrap_or_default().to_owned())
+            }
+            other => other,
+        })?;
+    auth::check_second_factor(services, user, Some(ctx.scope.clinic_id().as_uuid()), code, &ctx.client).await?;
     let now = services.now();
     let mut tx = services.db.write().await?;
     repo::users::clear_mfa(&mut tx, user, now).await?;

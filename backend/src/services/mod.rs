@@ -2,6 +2,7 @@
 //! domain types, checks permission, and runs its queries in one transaction.
 
 pub mod accounts;
+pub mod attempts;
 pub mod admin;
 pub mod audit_log;
 pub mod auth;

@@ -108,8 +108,12 @@ pub async fn set_active(services: &Services, ctx: &AuthContext, form: &MemberFor
     Ok(())
 }
 
-/// Clears a member's MFA (lost phone): they set it up again at next
-/// sign-in if the clinic requires it. Ends all their sessions.
+/// Requires a member to set up a new authenticator before they work in this
+/// clinic again, and ends their sessions here. Their MFA itself, their
+/// password, their sessions in other clinics and their security events
+/// belong to the person and stay as they are: one clinic never changes
+/// another clinic's view of someone. (A lost phone: a recovery code, or the
+/// operator's `server reset-mfa`.)
 pub async fn reset_mfa(services: &Services, ctx: &AuthContext, form: &MemberForm) -> Result<(), ServiceError> {
     if !ctx.can(Permission::ManageStaff) {
         return Err(denied_by_role(services, ctx, "staff.mfa_reset", &form.membership_id).await);
@@ -124,10 +128,10 @@ pub async fn reset_mfa(services: &Services, ctx: &AuthContext, form: &MemberForm
             return Err(error);
         }
     };
-    repo::users::clear_mfa(&mut tx, member.user_id, now).await?;
-    repo::sessions::delete_for_user(&mut tx, member.user_id, None).await?;
+    repo::memberships::require_mfa_reenrol(&mut tx, &ctx.scope, id, now).await?;
+    repo::sessions::delete_for_user_in_clinic(&mut tx, member.user_id, ctx.scope.clinic_id().as_uuid()).await?;
     audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::ok("staff.mfa_reset", "membership", id).detail(&member.name), now).await?;
-    repo::security_events::record(&mut tx, Some(member.user_id), Some(ctx.scope.clinic_id().as_uuid()), "mfa_reset_by_admin", &ctx.client, Some(&ctx.user_name), now).await?;
+    repo::security_events::record(&mut tx, Some(member.user_id), Some(ctx.scope.clinic_id().as_uuid()), "mfa_reenrol_required", &ctx.client, Some(&ctx.user_name), now).await?;
     tx.commit().await?;
     Ok(())
 }

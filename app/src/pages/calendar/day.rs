@@ -3,7 +3,7 @@
 //! appointments placed by their local times.
 
 use super::{dialogs, error_view, load_choices, parse_date, ColourBy, DateJump, Query};
-use crate::scheduling_api::{calendar_day, Appointment, Column, DayData};
+use crate::scheduling_api::{calendar_day, calendar_day_live, Appointment, Column, DayData};
 use chrono::Duration;
 use leptos::{either::Either, prelude::*};
 use leptos_router::{components::A, hooks::use_navigate};
@@ -111,7 +111,12 @@ pub fn DayTab(q: Memo<Query>) -> impl IntoView {
         let q = q.get();
         (q.date, q.by)
     });
-    let data = Resource::new(move || key.get(), |(date, by)| calendar_day(date, by));
+    let live = StoredValue::new(false);
+    let data = Resource::new(move || key.get(), move |(date, by)| {
+        let background = live.get_value();
+        live.set_value(false);
+        async move { if background { calendar_day_live(date, by).await } else { calendar_day(date, by).await } }
+    });
     let choices = Resource::new(|| (), |_| load_choices());
     let booking = RwSignal::new(None::<BookingStart>);
     let opened = RwSignal::new(None::<Appointment>);
@@ -124,7 +129,10 @@ pub fn DayTab(q: Memo<Query>) -> impl IntoView {
         data.refetch();
     });
     // A colleague's change shows here too (after any open dialog closes).
-    super::live::live_refresh(Signal::derive(move || booking.get().is_some() || opened.get().is_some()), move || data.refetch());
+    super::live::live_refresh(Signal::derive(move || booking.get().is_some() || opened.get().is_some()), move || {
+        live.set_value(true);
+        data.refetch();
+    });
     view! {
         <div class="status" role="status">{move || notice.get().map(|m| view! { <p>{m}</p> })}</div>
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the day…"</div> }>

@@ -2,7 +2,7 @@
 //! link to its day view.
 
 use super::{error_view, parse_date, Query};
-use crate::scheduling_api::calendar_month;
+use crate::scheduling_api::{calendar_month, calendar_month_live};
 use chrono::{Datelike, Months};
 use leptos::{either::Either, prelude::*};
 use leptos_router::components::A;
@@ -10,8 +10,16 @@ use leptos_router::components::A;
 #[component]
 pub fn MonthTab(q: Memo<Query>) -> impl IntoView {
     let key = Memo::new(move |_| parse_date(&q.get().date).map(|d| (d.year(), d.month())).unwrap_or((0, 0)));
-    let data = Resource::new(move || key.get(), |(y, m)| calendar_month(y, m));
-    super::live::live_refresh(Signal::stored(false), move || data.refetch());
+    let live = StoredValue::new(false);
+    let data = Resource::new(move || key.get(), move |(y, m)| {
+        let background = live.get_value();
+        live.set_value(false);
+        async move { if background { calendar_month_live(y, m).await } else { calendar_month(y, m).await } }
+    });
+    super::live::live_refresh(Signal::stored(false), move || {
+        live.set_value(true);
+        data.refetch();
+    });
     view! {
         <Transition fallback=|| view! { <div class="skeleton" aria-busy="true">"Loading the month…"</div> }>
             {move || Suspend::new(async move {

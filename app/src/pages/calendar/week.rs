@@ -9,7 +9,7 @@ use super::{
     day::{hhmm, place, range, BookingStart, ColumnDrop, DayColumn},
     dialogs, error_view, load_choices, parse_date, ColourBy, DateJump, Query,
 };
-use crate::scheduling_api::{appointment_reschedule, calendar_week, Appointment, Column, WeekData, WeekDayData};
+use crate::scheduling_api::{appointment_reschedule, calendar_week, calendar_week_live, Appointment, Column, WeekData, WeekDayData};
 use ambula_domain::{accounts::NoExtraFields, scheduling::{AppointmentStatus, RescheduleForm}};
 use chrono::Duration;
 use leptos::{either::Either, prelude::*};
@@ -247,7 +247,12 @@ fn WeekBody(q: Memo<Query>, choices: super::Choices) -> impl IntoView {
         let q = q.get();
         (if q.practitioner.is_empty() { first.clone() } else { q.practitioner }, q.date)
     });
-    let data = Resource::new(move || key.get(), |(p, d)| calendar_week(p, d));
+    let live = StoredValue::new(false);
+    let data = Resource::new(move || key.get(), move |(p, d)| {
+        let background = live.get_value();
+        live.set_value(false);
+        async move { if background { calendar_week_live(p, d).await } else { calendar_week(p, d).await } }
+    });
     let opened = RwSignal::new(None::<Appointment>);
     let booking = RwSignal::new(None::<BookingStart>);
     let notice = RwSignal::new(None::<String>);
@@ -258,7 +263,10 @@ fn WeekBody(q: Memo<Query>, choices: super::Choices) -> impl IntoView {
         booking.set(None);
         data.refetch();
     });
-    super::live::live_refresh(Signal::derive(move || booking.get().is_some() || opened.get().is_some()), move || data.refetch());
+    super::live::live_refresh(Signal::derive(move || booking.get().is_some() || opened.get().is_some()), move || {
+        live.set_value(true);
+        data.refetch();
+    });
     let navigate = use_navigate();
     let on_practitioner = move |ev: leptos::ev::Event| {
         let p = event_target_value(&ev);
