@@ -11,6 +11,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ambula/target}"
 export PATH="$HOME/.cargo/bin:$TOOLS_DIR/node_modules/.bin:$PATH"
 CARGO_LEPTOS_VERSION="0.3.10"
 BINARYEN_VERSION="132.0.0"
+CARGO_DENY_VERSION="0.20.2"
 # cargo-leptos writes the site (wasm, js, css, public/) here; the server serves it.
 export AMBULA_SITE_ROOT="${AMBULA_SITE_ROOT:-$ROOT/target/site}"
 

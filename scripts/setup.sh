@@ -33,7 +33,14 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# Licences, bans and sources of every dependency (scripts/test.sh).
+if [ "${1:-}" = "--test" ] && ! cargo deny --version 2>/dev/null | grep -q " ${CARGO_DENY_VERSION:-0.20.2}\$"; then
+  step "Installing cargo-deny ${CARGO_DENY_VERSION:-0.20.2}"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-deny --version "${CARGO_DENY_VERSION:-0.20.2}" --locked
 fi
 
 need_node

@@ -13,6 +13,11 @@ psql -h 127.0.0.1 -U postgres -d postgres -Atc \
 step "Build invariants"
 "$ROOT/scripts/check-invariants.sh"
 
+step "Dependencies: licences, bans, sources (cargo deny; deny.toml)"
+# Advisories need RustSec's database from GitHub, out of reach here: see
+# docs/security.md for running `cargo deny check advisories` where it is not.
+cargo deny --log-level error check licenses bans sources
+
 step "Unit and integration tests (SQLite and PostgreSQL)"
 # frontend is the wasm entry point; it is built (and checked) by cargo leptos below.
 cargo test --workspace --exclude frontend
