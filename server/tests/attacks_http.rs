@@ -214,7 +214,7 @@ fn tokens_never_reach_the_log() {
     let dir = std::env::temp_dir().join(format!("ambula-log-{}", std::process::id()));
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut child = server(&dir)
+    let child = server(&dir)
         .args(["serve"])
         .env("AMBULA_BIND", format!("127.0.0.1:{port}"))
         .env("AMBULA_PUBLIC_URL", &url)
