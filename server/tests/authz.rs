@@ -5,6 +5,10 @@
 //! an id is probed with another clinic's id (404, that clinic's row
 //! unchanged) and by a same-clinic role without the permission (403, row
 //! unchanged). On SQLite and PostgreSQL.
+//!
+//! The other subjects: `authz_cross_clinic.rs` (real ids of another clinic
+//! for the routes whose ids this matrix cannot probe, mixed-clinic ids, a
+//! member of two clinics), `authz_malformed_ids.rs`, `authz_audit_reads.rs`.
 
 mod common;
 
@@ -12,7 +16,7 @@ use common::*;
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
 
-ambula_testkit::on_both_backends!(every_route_is_in_the_matrix_and_denies_correctly);
+ambula_testkit::on_both_backends!(every_route_is_in_the_matrix_and_denies_correctly, the_dashboard_shows_money_only_to_billing_roles);
 
 async fn every_route_is_in_the_matrix_and_denies_correctly(app: App) {
     // 1. Coverage: the router's routes and the matrix are the same set.
@@ -101,4 +105,22 @@ async fn every_route_is_in_the_matrix_and_denies_correctly(app: App) {
         let list = app.call("/api/waitlist_entries", &[], cookie).await;
         assert_eq!(list.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect::<Vec<_>>(), vec![entry.as_str()]);
     }
+}
+
+/// The dashboard's money figure (`outstanding`) is billing data: only roles
+/// with `ViewBilling` get it; the others get `null` and the page shows no
+/// card. The counts are for everyone.
+async fn the_dashboard_shows_money_only_to_billing_roles(app: App) {
+    let owner = sign_up(&app, "Clinic A", "a@a.example").await;
+    for (role, sees) in [("admin", true), ("billing", true), ("front_desk", true), ("nurse", false), ("practitioner", false)] {
+        let cookie = join(&app, &owner, &format!("{role}@a.example"), role).await;
+        let board = app.call("/api/dashboard", &[], &cookie).await;
+        assert_eq!(board["outstanding"].is_string(), sees, "{role}: {board}");
+        if !sees {
+            assert!(board["outstanding"].is_null(), "{role}: {board}");
+        }
+        assert!(board["patients"].is_i64(), "{role}: {board}");
+    }
+    let board = app.call("/api/dashboard", &[], &owner).await;
+    assert!(board["outstanding"].is_string(), "owner: {board}");
 }
