@@ -3,7 +3,8 @@
 //! health information (the patient, the chart and its tabs, invoices and
 //! accounts with patients' names, the calendar, search, exports, PDFs) is
 //! called by a role allowed to, and the audit trail (counted through the
-//! database owner's connection) must have grown. Reads of no patient data
+//! database owner's connection) must have grown, by an entry naming the
+//! patient when the read is of one patient's data. Reads of no patient data
 //! must not write one (so the count is not growing by itself).
 
 mod common;
@@ -75,20 +76,26 @@ async fn every_allowed_read_of_patient_data_is_audited(app: App) {
         assert!(written.is_empty(), "{path} wrote {written:?}: the count proves nothing");
     }
 
+    // A read of one patient's data must leave an entry naming that patient
+    // (their record's access history); a list, an entry of its own.
+    let theirs = [a.patient.as_str(), a.invoice.as_str(), a.payment.as_str()];
+    let about_patient = |form: &[(&str, &str)]| form.iter().any(|(_, v)| theirs.contains(v));
     let mut unaudited = Vec::new();
     for (path, form, who) in &reads {
-        let before = app.audit_count().await;
+        let patient = about_patient(form).then_some(a.patient.as_str());
+        let before = app.audit_ok_count(patient).await;
         app.call(path, form, who).await;
-        if app.audit_count().await <= before {
-            unaudited.push(path.to_string());
+        if app.audit_ok_count(patient).await <= before {
+            unaudited.push(format!("{path}{}", if patient.is_some() { " (naming the patient)" } else { "" }));
         }
     }
     for (path, who) in &downloads {
-        let before = app.audit_count().await;
+        let patient = (!path.contains("export.csv")).then_some(a.patient.as_str());
+        let before = app.audit_ok_count(patient).await;
         let (status, _) = app.get(path, who).await;
         assert!(status.is_success(), "GET {path}: {status}");
-        if app.audit_count().await <= before {
-            unaudited.push(format!("GET {path}"));
+        if app.audit_ok_count(patient).await <= before {
+            unaudited.push(format!("GET {path}{}", if patient.is_some() { " (naming the patient)" } else { "" }));
         }
     }
     assert!(unaudited.is_empty(), "patient data read without an audit entry: {unaudited:?}");

@@ -116,6 +116,21 @@ impl App {
         }
     }
 
+    /// How many entries of outcome `ok` name `patient` (any patient: `None`).
+    pub async fn audit_ok_count(&self, patient: Option<&str>) -> i64 {
+        let patient = patient.map(|p| uuid::Uuid::parse_str(p).unwrap());
+        match &self.owner {
+            ambula_backend::Db::Sqlite(pool) => {
+                let sql = "SELECT COUNT(*) FROM audit_events WHERE outcome = 'ok' AND (?1 IS NULL OR patient_id = ?1)";
+                sqlx::query_scalar(sql).bind(patient).fetch_one(pool).await.unwrap()
+            }
+            ambula_backend::Db::Postgres(pool) => {
+                let sql = "SELECT COUNT(*) FROM audit_events WHERE outcome = 'ok' AND ($1::uuid IS NULL OR patient_id = $1)";
+                sqlx::query_scalar(sql).bind(patient).fetch_one(pool).await.unwrap()
+            }
+        }
+    }
+
     /// The actions of the entries written after the first `since`.
     pub async fn audit_actions_since(&self, since: i64) -> Vec<String> {
         const SQL: &str = "SELECT action FROM audit_events ORDER BY at, seq";
