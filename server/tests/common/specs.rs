@@ -127,8 +127,9 @@ pub const SPECS: &[Spec] = &[
     Spec { path: "/api/calendar_feed_revoke", kind: Kind2::Id(Target::Practitioner), forbidden_for: Some("nurse"), form: &[("practitioner_id", "{id}")] },
     // Data routes outside the server functions.
     // Calendar set-up: ManageClinic to change; the lists need Schedule.
-    // Room, type and time-off ids have no cross-clinic probe target here;
-    // the services look them up inside the caller's clinic (scheduling tests).
+    // Room, type and time-off ids have no probe target here (nil ids): the
+    // real ids of another clinic's are probed in `authz_cross_clinic.rs`,
+    // which fails when a route here carries a nil id it does not probe.
     Spec { path: "/api/setup_practitioners", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[] },
     Spec { path: "/api/setup_schedule", kind: Kind2::Signed, forbidden_for: None, form: &[] },
     Spec { path: "/api/setup_save_schedule", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("grid_minutes", "15"), ("hours_mon", "09:00-17:00")] },
@@ -229,7 +230,8 @@ pub const SPECS: &[Spec] = &[
     // change (front desk reads only), ExportData for the accountant's CSV
     // (billing staff may not). Forms with lines are Signed here: their
     // lines are checked before the patient, so the 404 probe would meet a
-    // 422; the services' own tests cover the other clinic's patient.
+    // 422; `authz_cross_clinic.rs` sends them with lines, and the other
+    // clinic's patient, payer, service, package, coverage and claim.
     Spec { path: "/api/billing_overview", kind: Kind2::Signed, forbidden_for: Some("nurse"), form: &[("status", "")] },
     Spec { path: "/api/invoice_from_appointment", kind: Kind2::Id(Target::Appointment), forbidden_for: Some("front_desk"), form: &[("appointment_id", "{id}")] },
     Spec { path: "/api/invoice_create", kind: Kind2::Signed, forbidden_for: Some("front_desk"), form: &[("patient_id", "{id}"), ("payer_id", ""), ("due_on", ""), ("note", "")] },
