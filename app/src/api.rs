@@ -134,7 +134,8 @@ pub struct DashboardView {
     pub practitioners: i64,
     pub patients: i64,
     pub appointments_today: i64,
-    pub outstanding: String,
+    /// Owed on invoices; `None` for roles that may not see billing.
+    pub outstanding: Option<String>,
     pub time_zone: String,
 }
 
@@ -148,10 +149,10 @@ pub async fn dashboard() -> Result<DashboardView, AppError> {
         patients: figures.patients,
         appointments_today: figures.appointments_today,
         // In the currency's own exponent (JPY has none, BHD three).
-        outstanding: match ambula_domain::billing::Currency::parse(&figures.currency) {
-            Ok(currency) => ambula_domain::billing::Money::new(figures.outstanding_minor, currency).to_string(),
-            Err(_) => format_money(figures.outstanding_minor, &figures.currency),
-        },
+        outstanding: figures.outstanding_minor.map(|minor| match ambula_domain::billing::Currency::parse(&figures.currency) {
+            Ok(currency) => ambula_domain::billing::Money::new(minor, currency).to_string(),
+            Err(_) => format_money(minor, &figures.currency),
+        }),
         time_zone: figures.time_zone,
     })
 }

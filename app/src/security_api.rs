@@ -197,7 +197,7 @@ pub async fn my_sessions() -> Result<Vec<SessionView>, AppError> {
 #[server(endpoint = "revoke_session")]
 pub async fn revoke_session(handle: String) -> Result<(), AppError> {
     let (services, ctx) = require_auth().await?;
-    let handle = uuid::Uuid::parse_str(handle.trim()).map_err(|_| AppError::from(ambula_backend::ServiceError::NotFound))?;
+    let handle = ambula_domain::parse_uuid(&handle).map_err(|_| AppError::from(ambula_backend::ServiceError::NotFound))?;
     Ok(auth::revoke_session(&services, &ctx, handle).await?)
 }
 
@@ -232,7 +232,7 @@ pub async fn my_clinics() -> Result<Vec<ClinicChoice>, AppError> {
 #[server(endpoint = "switch_clinic")]
 pub async fn switch_clinic(clinic_id: String) -> Result<(), AppError> {
     let (services, ctx) = require_auth().await?;
-    let clinic = uuid::Uuid::parse_str(clinic_id.trim()).map_err(|_| AppError::from(ambula_backend::ServiceError::NotFound))?;
+    let clinic = ambula_domain::parse_uuid(&clinic_id).map_err(|_| AppError::from(ambula_backend::ServiceError::NotFound))?;
     let signed = auth::switch_clinic(&services, &ctx, &token()?, clinic).await?;
     session::set_session_cookie(&signed.token);
     leptos_axum::redirect(session::landing(signed.stage));

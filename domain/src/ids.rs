@@ -66,10 +66,43 @@ impl<T> fmt::Display for Id<T> {
         self.uuid.fmt(f)
     }
 }
+/// The one parser of ids from clients (forms, paths, JSON): the form the
+/// server writes them in and nothing else, 36 characters, lower-case hex
+/// digits with hyphens at 8, 13, 18 and 23 (surrounding whitespace aside).
+/// `uuid::Uuid::parse_str` also takes `{…}`, `urn:uuid:…`, hyphen-less and
+/// upper-case text: several spellings of one record, which slip past
+/// anything that compares or keys on the text (audit entries, the
+/// encryption's row binding). Anything else is `MalformedId`, which callers
+/// answer as "no such record" (404) or a field error (422).
+pub fn parse_uuid(raw: &str) -> Result<Uuid, MalformedId> {
+    let text = raw.trim();
+    let canonical = text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
+        });
+    if !canonical {
+        return Err(MalformedId);
+    }
+    Uuid::try_parse(text).map_err(|_| MalformedId)
+}
+
+/// Text that is not an id in its one accepted form (see [`parse_uuid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedId;
+
+impl fmt::Display for MalformedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not an id")
+    }
+}
+
+impl std::error::Error for MalformedId {}
+
 impl<T> FromStr for Id<T> {
-    type Err = uuid::Error;
+    type Err = MalformedId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self::from_uuid)
+        parse_uuid(s).map(Self::from_uuid)
     }
 }
 impl<T> Serialize for Id<T> {
@@ -79,7 +112,11 @@ impl<T> Serialize for Id<T> {
 }
 impl<'de, T> Deserialize<'de> for Id<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Uuid::deserialize(d).map(Self::from_uuid)
+        if !d.is_human_readable() {
+            return Uuid::deserialize(d).map(Self::from_uuid);
+        }
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse_uuid(&text).map(Self::from_uuid).map_err(serde::de::Error::custom)
     }
 }
 
@@ -165,6 +202,27 @@ mod tests {
         let json = serde_json_like(&id);
         assert_eq!(json, "\"0190f1b2-7c1e-7a4b-8f00-123456789abc\"");
         assert!("not-a-uuid".parse::<PatientId>().is_err());
+    }
+
+    #[test]
+    fn only_the_canonical_text_of_an_id_parses() {
+        let id = "0190f1b2-7c1e-7a4b-8f00-123456789abc";
+        assert_eq!(parse_uuid(&format!(" {id}\n")).map(|u| u.to_string()).as_deref(), Ok(id));
+        for bad in [
+            format!("{{{id}}}"),
+            id.replace('-', ""),
+            id.to_uppercase(),
+            format!("urn:uuid:{id}"),
+            format!("{id}0"),
+            String::new(),
+            "f".repeat(1000),
+            "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz".to_owned(),
+            "0190f1b27-c1e-7a4b-8f00-123456789abc".to_owned(),
+            "0190f1b2-7c1e-7a4b-8f00-123456789ab\u{e9}".to_owned(),
+        ] {
+            assert_eq!(parse_uuid(&bad), Err(MalformedId), "{bad:?}");
+            assert!(bad.parse::<PatientId>().is_err(), "{bad:?}");
+        }
     }
 
     fn serde_json_like(id: &PatientId) -> String {

@@ -284,7 +284,7 @@ impl AuditFilterForm {
             if raw.is_empty() {
                 Ok(None)
             } else {
-                uuid::Uuid::parse_str(raw).map(Some).map_err(|_| ParseError::new("Choose from the list."))
+                crate::ids::parse_uuid(raw).map(Some).map_err(|_| ParseError::new("Choose from the list."))
             }
         };
         let date = |raw: &str| -> Result<Option<chrono::NaiveDate>, ParseError> {

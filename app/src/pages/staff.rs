@@ -91,7 +91,9 @@ pub fn DashboardPage() -> impl IntoView {
                             <li class="card"><span class="figure">{d.appointments_today}</span><span class="caption">"appointments today"</span></li>
                             <li class="card"><span class="figure">{d.patients}</span><span class="caption">"patients"</span></li>
                             <li class="card"><span class="figure">{d.practitioners}</span><span class="caption">"practitioners"</span></li>
-                            <li class="card"><span class="figure">{d.outstanding}</span><span class="caption">"outstanding on invoices"</span></li>
+                            {d.outstanding.map(|owed| view! {
+                                <li class="card"><span class="figure">{owed}</span><span class="caption">"outstanding on invoices"</span></li>
+                            })}
                         </ul>
                         <h2>"Go to"</h2>
                         <ul class="quick-links">

@@ -1,7 +1,7 @@
 //! The figures on the staff dashboard.
 
 use crate::{error::ServiceError, repo, scope::AuthContext, time::DbTime, Services};
-use ambula_domain::TimeZoneName;
+use ambula_domain::{Permission, TimeZoneName};
 use chrono::{TimeZone, Utc};
 
 #[derive(Debug, Clone)]
@@ -9,7 +9,9 @@ pub struct DashboardFigures {
     pub practitioners: i64,
     pub patients: i64,
     pub appointments_today: i64,
-    pub outstanding_minor: i64,
+    /// The total owed on invoices: billing data, so only for roles that
+    /// may see billing (`ViewBilling`); `None` for the others.
+    pub outstanding_minor: Option<i64>,
     pub currency: String,
     pub time_zone: String,
 }
@@ -28,7 +30,10 @@ pub async fn figures(services: &Services, ctx: &AuthContext) -> Result<Dashboard
         practitioners: repo::practitioners::count(&mut tx, &ctx.scope).await?,
         patients: repo::patients::count(&mut tx, &ctx.scope).await?,
         appointments_today: repo::appointments::count_between(&mut tx, &ctx.scope, start, end).await?,
-        outstanding_minor: repo::invoices::outstanding_minor(&mut tx, &ctx.scope).await?,
+        outstanding_minor: match ctx.can(Permission::ViewBilling) {
+            true => Some(repo::invoices::outstanding_minor(&mut tx, &ctx.scope).await?),
+            false => None,
+        },
         currency: clinic.currency,
         time_zone: clinic.time_zone,
     })

@@ -153,15 +153,16 @@ async fn fetch(services: &Services, ctx: &AuthContext, id: &str, action: &'stati
     require(services, ctx, Permission::ViewClinical, action, id).await?;
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
-    let row: Option<Row> = match Uuid::parse_str(id.trim()) {
-        Ok(uuid) => on_tx!(&mut tx, c => sqlx::query_as(
+    let parsed = ambula_domain::parse_uuid(id).ok();
+    let row: Option<Row> = match parsed {
+        Some(uuid) => on_tx!(&mut tx, c => sqlx::query_as(
             "SELECT patient_id, file_name, content_type, sha256, content FROM documents WHERE clinic_id = $1 AND id = $2",
         )
         .bind(ctx.scope.clinic_id().as_uuid())
         .bind(uuid)
         .fetch_optional(c)
         .await)?,
-        Err(_) => None,
+        None => None,
     };
     let Some((patient, file_name, content_type, sha256, sealed)) = row else {
         audit::record(&mut tx, &ctx.scope, &Actor::from(ctx), Entry::denied(action, "document", id), now).await?;
@@ -173,7 +174,8 @@ async fn fetch(services: &Services, ctx: &AuthContext, id: &str, action: &'stati
         tx.commit().await?;
         return Err(denied);
     }
-    let row_id = id.trim().to_lowercase();
+    // The row binding of the encryption: the id's one text form.
+    let row_id = parsed.map(|uuid| uuid.to_string()).unwrap_or_default();
     let plain = services
         .keys
         .decrypt(&mut tx, KeyOwner::clinic(&ctx.scope), Field { table: "documents", column: "content", row: &row_id }, &sealed)

@@ -219,7 +219,7 @@ pub async fn attach_report(services: &Services, ctx: &AuthContext, order_id: &st
             return Err(denied);
         }
     };
-    let document: Option<(Uuid,)> = match document_id.trim().parse::<Uuid>() {
+    let document: Option<(Uuid,)> = match ambula_domain::parse_uuid(document_id) {
         Ok(doc) => on_tx!(&mut tx, c => sqlx::query_as("SELECT id FROM documents WHERE clinic_id = $1 AND id = $2 AND patient_id = $3")
             .bind(ctx.scope.clinic_id().as_uuid())
             .bind(doc)

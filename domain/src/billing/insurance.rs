@@ -199,7 +199,7 @@ impl ClaimForm {
     pub fn parse(&self, currency: Currency) -> Result<ClaimSpec, FieldErrors> {
         let mut errors = FieldErrors::new();
         let invoice = errors.check("invoice_id", self.invoice_id.trim().parse::<InvoiceId>().map_err(|_| ParseError::new("Choose an invoice.")));
-        let coverage = errors.check("coverage_id", self.coverage_id.trim().parse::<uuid::Uuid>().map_err(|_| ParseError::new("Choose the patient's coverage.")));
+        let coverage = errors.check("coverage_id", crate::ids::parse_uuid(&self.coverage_id).map_err(|_| ParseError::new("Choose the patient's coverage.")));
         let diagnoses = errors.check("diagnosis_codes", code_list(&self.diagnosis_codes, parse_icd10, Self::MAX_CODES, "diagnosis codes"));
         if diagnoses.as_ref().is_some_and(Vec::is_empty) {
             errors.add("diagnosis_codes", "Give at least one ICD-10 diagnosis code.");

@@ -152,7 +152,7 @@ pub struct NewEncounter {
 fn optional_id(raw: &str, message: &str) -> Result<Option<uuid::Uuid>, ParseError> {
     match raw.trim() {
         "" => Ok(None),
-        raw => uuid::Uuid::parse_str(raw).map(Some).map_err(|_| ParseError::new(message)),
+        raw => crate::ids::parse_uuid(raw).map(Some).map_err(|_| ParseError::new(message)),
     }
 }
 

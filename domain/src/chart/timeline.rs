@@ -23,7 +23,7 @@ impl Cursor {
         let bad = || ParseError::new("That page link is not valid; start from the first page.");
         let (at, id) = raw.trim().split_once('~').ok_or_else(bad)?;
         let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
-        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+        let id = crate::ids::parse_uuid(id).map_err(|_| bad())?;
         Ok(Self { at, id })
     }
 }

@@ -231,7 +231,7 @@ async fn load_claim(
     action: &'static str,
     now: crate::time::DbTime,
 ) -> Result<Result<(ClaimRow, repo::patients::PatientRow), ServiceError>, ServiceError> {
-    let row = match raw_id.trim().parse::<Uuid>() {
+    let row = match ambula_domain::parse_uuid(raw_id) {
         Ok(id) => {
             repo::insurance::lock_claim(tx, &ctx.scope, id).await?;
             repo::insurance::claim(tx, &ctx.scope, id).await?

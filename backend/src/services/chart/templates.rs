@@ -92,7 +92,7 @@ pub async fn update(services: &Services, ctx: &AuthContext, id: &str, form: &Tem
     let spec = form.parse()?;
     let now = services.now();
     let mut tx = services.db.write_in(&ctx.scope).await?;
-    let found = match Uuid::parse_str(id.trim()) {
+    let found = match ambula_domain::parse_uuid(id) {
         Ok(uuid) if repo::note_templates::update(&mut tx, &ctx.scope, uuid, &spec.name, &fields_json(&spec)?, active, now).await? => uuid,
         _ => return Err(super::not_found(tx, ctx, "note_template.update", "note_template", id, now).await),
     };

@@ -66,7 +66,7 @@ pub(crate) async fn permit(
     if ctx.can(permission) {
         return Ok(());
     }
-    let patient = (entity == "patient").then(|| Uuid::parse_str(id.trim()).ok()).flatten();
+    let patient = (entity == "patient").then(|| ambula_domain::parse_uuid(id).ok()).flatten();
     audit::record_denial(services, ctx, action, entity, id, patient).await?;
     Err(ServiceError::Forbidden)
 }
