@@ -13,11 +13,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-ambula_testkit::on_both_backends!(invitation_takeover_chain_is_closed_over_http, throttled_network_gets_429_with_retry_after);
+ambula_testkit::on_both_backends!(
+    invitation_takeover_chain_is_closed_over_http,
+    throttled_network_gets_429_with_retry_after,
+    live_refreshes_are_not_activity,
+);
 
 struct App {
     url: String,
     client: Client,
+    /// The database behind the application's back (None for the spawned
+    /// binary's tests).
+    owner: Option<ambula_backend::Db>,
 }
 
 async fn run<F, Fut>(kind: Kind, case: F)
@@ -42,7 +49,9 @@ where
     let handle = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    case(App { url, client: Client::builder().redirect(Policy::none()).build().unwrap() }).await;
+    let owner = db.owner().await;
+    case(App { url, client: Client::builder().redirect(Policy::none()).build().unwrap(), owner: Some(owner.clone()) }).await;
+    owner.close().await;
     let _ = stop.send(());
     let _ = handle.await;
     db.cleanup().await;
@@ -194,6 +203,38 @@ async fn throttled_network_gets_429_with_retry_after(app: App) {
     assert!((1..=3600).contains(&retry), "{retry}");
 }
 
+/// The page's own refreshes after a live update (`*_live` server functions)
+/// do not keep the session alive: an unattended calendar signs out on time.
+/// The same data asked for by the user does.
+async fn live_refreshes_are_not_activity(app: App) {
+    use ambula_backend::{on_tx, time::DbTime};
+    let session = app.sign_up("Harbour", "ana@harbour.example").await;
+    let owner = app.owner.clone().unwrap();
+    use chrono::SubsecRound;
+    // Microseconds: what both databases keep.
+    let five_minutes_ago = DbTime::from((chrono::Utc::now() - chrono::Duration::minutes(5)).trunc_subsecs(6));
+    let mut tx = owner.write().await.unwrap();
+    on_tx!(&mut tx, c => sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(five_minutes_ago).execute(c).await.map(|r| r.rows_affected())).unwrap();
+    tx.commit().await.unwrap();
+    let last_seen = || {
+        let owner = owner.clone();
+        async move {
+            let mut tx = owner.read().await.unwrap();
+            let (seen,): (DbTime,) = on_tx!(&mut tx, c => sqlx::query_as("SELECT last_seen_at FROM sessions").fetch_one(c).await).unwrap();
+            seen
+        }
+    };
+    for (path, form) in [
+        ("/api/calendar_day_live", [("date", ""), ("by", "practitioner")]),
+        ("/api/calendar_month_live", [("year", "0"), ("month", "0")]),
+    ] {
+        assert_eq!(app.post(path, &form, Some(&session)).await.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(last_seen().await, five_minutes_ago, "background refreshes are not activity");
+    assert_eq!(app.post("/api/calendar_day", &[("date", ""), ("by", "practitioner")], Some(&session)).await.status(), StatusCode::OK);
+    assert!(last_seen().await > five_minutes_ago, "the user's own request is");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -231,7 +272,7 @@ fn tokens_never_reach_the_log() {
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let invite_token = runtime.block_on(async {
-        let app = App { url: url.clone(), client: Client::builder().redirect(Policy::none()).build().unwrap() };
+        let app = App { url: url.clone(), client: Client::builder().redirect(Policy::none()).build().unwrap(), owner: None };
         let owner = app.sign_up("Harbour", "ana@harbour.example").await;
         let invite = app.json("/api/invite_staff", &[("email", "joao@harbour.example"), ("role", "nurse")], &owner).await;
         let token = token_of(&invite["link"]);
