@@ -210,7 +210,7 @@ async fn pooled_connections_never_carry_a_clinic(ctx: Ctx) {
         patients::create(&ctx.services, &b, &patient_form("Bea", "Beta")).await.unwrap();
     }
     let db = match ctx.kind {
-        Kind::Postgres => Db::Postgres(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&ctx.url).await.unwrap()),
+        Kind::Postgres => Db::from_pg_pool(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&ctx.url).await.unwrap()),
         Kind::Sqlite => ctx.services.db.clone(),
     };
     for i in 0..1000 {
