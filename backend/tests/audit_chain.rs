@@ -16,7 +16,7 @@ use ambula_backend::{
     AuditKey, AuthContext, Db, Services,
 };
 use ambula_domain::{
-    accounts::SignupForm,
+    accounts::{LoginForm, SignupForm},
     patients::PatientForm,
 };
 use ambula_testkit::{Kind, SmtpSink, TestDb};
@@ -28,6 +28,7 @@ ambula_testkit::on_both_backends!(
     hashes_recomputed_without_the_key_are_reported,
     forged_checkpoints_are_reported_and_never_overwritten,
     concurrent_writers_never_fork_the_chain,
+    security_events_are_append_only_and_clinic_isolated,
 );
 
 struct Ctx {
@@ -377,4 +378,64 @@ async fn concurrent_writers_never_fork_the_chain(ctx: Ctx) {
     ids.dedup();
     assert_eq!(ids.len(), WRITERS, "every writer's entry is there once");
     assert_eq!(against_checkpoint(&ctx, &a).await, Ok((base + WRITERS) as u64));
+}
+
+// (e) Security events: the application can add them but never change or
+// delete them, and on PostgreSQL a clinic's transaction sees only its own.
+async fn security_events_are_append_only_and_clinic_isolated(ctx: Ctx) {
+    let a = sign_up(&ctx, "Alpha", "a@a.example").await;
+    let b = sign_up(&ctx, "Beta", "b@b.example").await;
+    for (email, password) in [("a@a.example", "wrong password here"), ("b@b.example", "wrong password here"), ("b@b.example", PASSWORD)] {
+        let _ = auth::login(&ctx.services, &LoginForm { email: email.into(), password: password.into() }, &client(), None).await;
+    }
+    for sql in ["UPDATE security_events SET kind = 'nothing'", "DELETE FROM security_events"] {
+        let mut tx = ctx.services.db.write_in(&a.scope).await.expect("tx");
+        let error = on_tx!(&mut tx, c => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))
+            .expect_err("refused")
+            .to_string();
+        match ctx.kind {
+            Kind::Postgres => assert!(error.contains("permission denied"), "{sql}: {error}"),
+            Kind::Sqlite => assert!(error.contains("append-only"), "{sql}: {error}"),
+        }
+    }
+    let mut tx = ctx.owner_db.read().await.expect("tx");
+    let (all,): (i64,) = on_tx!(&mut tx, c => sqlx::query_as("SELECT count(*) FROM security_events").fetch_one(c).await).expect("count");
+    drop(tx);
+    assert_eq!(all, 3, "two failed sign-ins and one sign-in");
+    // The services still show each their own.
+    let mine = accounts::my_security_events(&ctx.services, &b).await.expect("own events");
+    assert!(mine.iter().any(|e| e.kind == "sign_in_failed") && mine.iter().any(|e| e.kind == "sign_in"), "{mine:?}");
+    let theirs = accounts::clinic_security_events(&ctx.services, &a).await.expect("clinic events");
+    assert!(theirs.iter().any(|e| e.kind == "sign_in_failed"), "A's member's failed sign-in: {theirs:?}");
+    if ctx.kind == Kind::Postgres {
+        // Raw queries, no WHERE: A's transaction sees A's events and the
+        // clinic-less ones of A's members, nothing of B.
+        let b_user = b.user_id.as_uuid();
+        let a_user = a.user_id.as_uuid();
+        let mut tx = ctx.services.db.read_in(&a.scope).await.expect("tx");
+        let rows: Vec<(Option<Uuid>, Option<Uuid>)> =
+            on_tx!(&mut tx, c => sqlx::query_as("SELECT user_id, clinic_id FROM security_events").fetch_all(c).await).expect("rows");
+        drop(tx);
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|(user, clinic_id)| *user == Some(a_user) && (clinic_id.is_none() || *clinic_id == Some(clinic(&a)))), "{rows:?}");
+        // No scope: nothing at all.
+        let mut tx = ctx.services.db.read().await.expect("tx");
+        let (none,): (i64,) = on_tx!(&mut tx, c => sqlx::query_as("SELECT count(*) FROM security_events").fetch_one(c).await).expect("count");
+        drop(tx);
+        assert_eq!(none, 0, "fails closed");
+        // Nor can A's transaction add an event to B.
+        let mut tx = ctx.services.db.write_in(&a.scope).await.expect("tx");
+        let insert = on_tx!(&mut tx, c => sqlx::query(
+            "INSERT INTO security_events (id, user_id, clinic_id, kind, at) VALUES ($1, $2, $3, 'forged', now())"
+        ).bind(Uuid::now_v7()).bind(b_user).bind(clinic(&b)).execute(c).await.map(|r| r.rows_affected()));
+        assert!(insert.is_err(), "WITH CHECK refuses an event for another clinic");
+        let forced = {
+            let mut tx = ctx.owner_db.read().await.expect("tx");
+            let (forced,): (bool,) = on_tx!(&mut tx, c => sqlx::query_as(
+                "SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = 'security_events'"
+            ).fetch_one(c).await).expect("pg_class");
+            forced
+        };
+        assert!(forced, "forced row-level security");
+    }
 }

@@ -189,7 +189,7 @@ async fn raw_queries_see_only_the_scoped_clinic(ctx: Ctx) {
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
              JOIN information_schema.columns k ON k.table_name = c.relname AND k.column_name = 'clinic_id' AND k.table_schema = 'public'
              WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
-               AND c.relname NOT IN ('sessions', 'security_events', 'data_keys')").await;
+               AND c.relname NOT IN ('sessions', 'data_keys')").await;
         assert_eq!(unforced, 0, "every clinic table has forced RLS");
     } else {
         // SQLite has no RLS: the repositories' clinic filter is the rule,
