@@ -2,11 +2,18 @@
 //!
 //! Entries are written in the same transaction as the change (or read) they
 //! record, so there is never a change without its entry. Each clinic's
-//! entries form a hash chain: `hash = SHA-256(prev_hash ‖ canonical entry)`,
-//! so editing, deleting or reordering any entry breaks every hash after it,
-//! and [`verify`] reports the first one. The application's database role
-//! cannot UPDATE or DELETE entries (PostgreSQL grants and a trigger; SQLite
-//! triggers).
+//! entries form a chain: every entry carries the hash of the one before it
+//! and its own `hash` over both, so editing, deleting or reordering any
+//! entry breaks every hash after it, and [`verify`] reports the first one.
+//!
+//! Chain versions (`chain_version`): 1, the original, is
+//! `SHA-256(prev_hash ‖ canonical entry)`, which anyone who can write to the
+//! database can recompute; 2, written since, is an HMAC-SHA256 under the
+//! [`AuditKey`], which lives outside the database. Versions never go down
+//! along a chain. Signed checkpoints outside the database ([`checkpoint`])
+//! pin each chain's head, so deleting the tail is noticed too. The
+//! application's database role cannot UPDATE or DELETE entries (PostgreSQL
+//! grants and a trigger; SQLite triggers).
 
 use crate::{
     db::Tx, error::ServiceError, on_tx, scope::{AuthContext, ClinicScope}, time::DbTime,
@@ -14,6 +21,16 @@ use crate::{
 use chrono::SecondsFormat;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+pub mod checkpoint;
+mod key;
+
+pub use key::AuditKey;
+
+/// `hash = SHA-256(prev_hash ‖ canonical)`: entries written before the audit key.
+pub const CHAIN_SHA256: i32 = 1;
+/// `hash = HMAC-SHA256(audit key, prev_hash ‖ canonical)`: every new entry.
+pub const CHAIN_HMAC: i32 = 2;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -110,13 +127,14 @@ pub struct StoredEntry {
     pub break_glass: bool,
     pub prev_hash: String,
     pub hash: String,
+    pub chain_version: i32,
 }
 
 /// The bytes that are hashed: every field, in a fixed order, as JSON (which
 /// escapes and delimits unambiguously).
 fn canonical(clinic: Uuid, e: &StoredEntry) -> String {
     serde_json::json!([
-        1,
+        e.chain_version,
         clinic,
         e.seq,
         e.id,
@@ -135,15 +153,35 @@ fn canonical(clinic: Uuid, e: &StoredEntry) -> String {
     .to_string()
 }
 
-fn chain_hash(prev_hash: &str, canonical: &str) -> String {
+/// Version 1: plain SHA-256, kept to verify the entries written with it.
+pub fn sha256_chain_hash(prev_hash: &str, canonical: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
     hasher.update(canonical.as_bytes());
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Appends an entry to the clinic's chain inside `tx`.
+/// The text an entry's hash covers (with `prev_hash` before it).
+pub fn canonical_text(clinic: Uuid, e: &StoredEntry) -> String {
+    canonical(clinic, e)
+}
+
+/// What `e.hash` must be, by its version; `None` for an unknown version.
+fn expected_hash(key: &AuditKey, clinic: Uuid, e: &StoredEntry) -> Option<String> {
+    let canonical = canonical(clinic, e);
+    match e.chain_version {
+        CHAIN_SHA256 => Some(sha256_chain_hash(&e.prev_hash, &canonical)),
+        CHAIN_HMAC => Some(key.chain_mac(&e.prev_hash, &canonical)),
+        _ => None,
+    }
+}
+
+/// Appends an entry to the clinic's chain inside `tx`, MACed under the
+/// audit key the transaction's database handle carries (`Services::new`
+/// gives it the key). A transaction without one records nothing: the error
+/// is a bug in the caller, never an unsealed entry.
 pub async fn record(tx: &mut Tx, scope: &ClinicScope, actor: &Actor, entry: Entry, now: DbTime) -> Result<(), ServiceError> {
+    let key = tx.audit_key().cloned().ok_or(ServiceError::Internal("audit entry outside a keyed transaction".into()))?;
     let clinic = scope.clinic_id().as_uuid();
     // Appends to one chain must be serial. SQLite write transactions are
     // (BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock
@@ -180,12 +218,13 @@ pub async fn record(tx: &mut Tx, scope: &ClinicScope, actor: &Actor, entry: Entr
         break_glass: entry.break_glass,
         prev_hash,
         hash: String::new(),
+        chain_version: CHAIN_HMAC,
     };
-    stored.hash = chain_hash(&stored.prev_hash, &canonical(clinic, &stored));
+    stored.hash = key.chain_mac(&stored.prev_hash, &canonical(clinic, &stored));
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO audit_events (clinic_id, id, seq, at, actor_user_id, actor_name, action, outcome, patient_id,
-                                   entity, entity_id, ip, detail, break_glass, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                                   entity, entity_id, ip, detail, break_glass, prev_hash, hash, chain_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(clinic)
     .bind(stored.id)
@@ -203,6 +242,7 @@ pub async fn record(tx: &mut Tx, scope: &ClinicScope, actor: &Actor, entry: Entr
     .bind(stored.break_glass)
     .bind(&stored.prev_hash)
     .bind(&stored.hash)
+    .bind(stored.chain_version)
     .execute(c)
     .await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -227,7 +267,7 @@ pub async fn record_denial(
 }
 
 const COLUMNS: &str = "id, seq, at, actor_user_id, actor_name, action, outcome, patient_id, entity, entity_id, ip, \
-                       detail, break_glass, prev_hash, hash";
+                       detail, break_glass, prev_hash, hash, chain_version";
 
 /// Where a clinic's chain first fails to verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,12 +276,69 @@ pub struct Break {
     pub reason: String,
 }
 
-/// Walks one clinic's chain from the start; `Ok(count)` if intact.
+/// A point of a chain fixed from outside the database (a checkpoint's head).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// How to walk a chain.
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    /// Start at this entry (which must still carry this hash) instead of the
+    /// first: the entries before it were verified when it was checkpointed.
+    pub from: Option<Anchor>,
+    /// Every entry after this seq must be HMAC'd (a checkpoint was written
+    /// after the audit key came in; a SHA-256 entry after it is a forgery).
+    pub hmac_after: Option<i64>,
+    /// Note the hash of the entry at this seq on the way.
+    pub note: Option<i64>,
+}
+
+/// The end of a verified chain: `seq` 0 and [`GENESIS`] when it is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+    /// The hash at [`Walk::note`], if that entry was walked.
+    pub noted: Option<String>,
+}
+
+/// Walks one clinic's chain from the start with the transaction's audit
+/// key; `Ok(count)` if intact.
 pub async fn verify(tx: &mut Tx, scope: &ClinicScope) -> Result<Result<u64, Break>, ServiceError> {
+    let key = tx.audit_key().cloned().ok_or(ServiceError::Internal("audit verification needs the audit key".into()))?;
+    Ok(walk(tx, &key, scope, &Walk::default()).await?.map(|head| head.seq as u64))
+}
+
+/// Walks one clinic's chain as `how` says; `Ok(head)` if intact.
+pub async fn walk(tx: &mut Tx, key: &AuditKey, scope: &ClinicScope, how: &Walk) -> Result<Result<Head, Break>, ServiceError> {
     let clinic = scope.clinic_id().as_uuid();
-    let mut expected_prev = GENESIS.to_owned();
-    let mut expected_seq = 1i64;
-    let mut after = 0i64;
+    let (mut expected_prev, mut after, mut version) = (GENESIS.to_owned(), 0i64, CHAIN_SHA256);
+    let mut noted = None;
+    if let Some(anchor) = &how.from {
+        let found: Option<(String, i32)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT hash, chain_version FROM audit_events WHERE clinic_id = $1 AND seq = $2"
+        )
+        .bind(clinic)
+        .bind(anchor.seq)
+        .fetch_optional(c)
+        .await)?;
+        let broken = |reason: String| Ok(Err(Break { seq: anchor.seq, reason }));
+        match found {
+            None => return broken(format!("entry {} (the head of the last checkpoint) is missing: entries were deleted", anchor.seq)),
+            Some((hash, _)) if hash != anchor.hash => {
+                return broken("its hash differs from the one checkpointed: the chain was rewritten".to_owned())
+            }
+            Some((hash, v)) => {
+                (expected_prev, after, version) = (hash, anchor.seq, v);
+                if how.note == Some(anchor.seq) {
+                    noted = Some(expected_prev.clone());
+                }
+            }
+        }
+    }
     loop {
         let page: Vec<StoredEntry> = on_tx!(tx, c => sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM audit_events WHERE clinic_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000"
@@ -251,24 +348,38 @@ pub async fn verify(tx: &mut Tx, scope: &ClinicScope) -> Result<Result<u64, Brea
         .fetch_all(c)
         .await)?;
         if page.is_empty() {
-            return Ok(Ok((expected_seq - 1) as u64));
+            return Ok(Ok(Head { seq: after, hash: expected_prev, noted }));
         }
         for entry in page {
             let broken = |reason: &str| Ok(Err(Break { seq: entry.seq, reason: reason.to_owned() }));
-            if entry.seq != expected_seq {
-                return Ok(Err(Break {
-                    seq: expected_seq,
-                    reason: format!("entry {expected_seq} is missing (next is {})", entry.seq),
-                }));
+            if entry.seq != after + 1 {
+                return Ok(Err(Break { seq: after + 1, reason: format!("entry {} is missing (next is {})", after + 1, entry.seq) }));
             }
             if entry.prev_hash != expected_prev {
                 return broken("its previous-hash does not match the entry before it");
             }
-            if chain_hash(&entry.prev_hash, &canonical(clinic, &entry)) != entry.hash {
-                return broken("its content does not match its hash (altered)");
+            if entry.chain_version < version {
+                return broken("it is hashed with plain SHA-256 after HMAC'd entries: recomputed without the audit key");
             }
-            expected_prev = entry.hash.clone();
-            expected_seq += 1;
+            if entry.chain_version != CHAIN_HMAC && how.hmac_after.is_some_and(|seq| entry.seq > seq) {
+                return broken("it is hashed with plain SHA-256 after a checkpoint: recomputed without the audit key");
+            }
+            match expected_hash(key, clinic, &entry) {
+                None => return broken("its chain version is unknown"),
+                Some(hash) if !key::same_mac(&hash, &entry.hash) => {
+                    return broken(if entry.chain_version == CHAIN_HMAC {
+                        "its content does not match its HMAC (altered, or recomputed without the audit key, or the wrong audit key)"
+                    } else {
+                        "its content does not match its hash (altered)"
+                    })
+                }
+                Some(_) => {}
+            }
+            if how.note == Some(entry.seq) {
+                noted = Some(entry.hash.clone());
+            }
+            version = entry.chain_version;
+            expected_prev = entry.hash;
             after = entry.seq;
         }
     }

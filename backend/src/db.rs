@@ -8,8 +8,12 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
 };
-use crate::scope::ClinicScope;
-use std::{str::FromStr, time::Duration};
+use crate::{audit::AuditKey, scope::ClinicScope};
+use std::{
+    ops::{Deref, DerefMut},
+    str::FromStr,
+    time::Duration,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -44,8 +48,16 @@ pub enum Backend {
     Postgres,
 }
 
+/// A pool on either backend, and the audit key its transactions seal audit
+/// entries with (`Services::new` sets it; see [`crate::audit::record`]).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    audit_key: Option<AuditKey>,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -54,8 +66,34 @@ pub enum Db {
 /// request happens in one of these, so a change and its audit entry commit
 /// or roll back together.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(DbTx<Sqlite>),
+    Postgres(DbTx<Postgres>),
+}
+
+/// One backend's transaction; dereferences to its connection (`&mut **t`
+/// is what queries execute on) and carries the pool's audit key.
+pub struct DbTx<DB: sqlx::Database> {
+    tx: Transaction<'static, DB>,
+    audit_key: Option<AuditKey>,
+}
+
+impl<DB: sqlx::Database> Deref for DbTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> DerefMut for DbTx<DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl<DB: sqlx::Database> DbTx<DB> {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
 }
 
 /// Runs `$body` with `$conn` bound to the backend-specific connection of a
@@ -87,7 +125,7 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::from_pg_pool(pool))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?;
             if let Some(dir) = options.get_filename().parent() {
@@ -110,24 +148,43 @@ impl Db {
                 .max_connections(8)
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db { pool: Pool::Sqlite(pool), audit_key: None })
         } else {
             Err(DbError::UnsupportedUrl(url.chars().take(40).collect()))
         }
     }
 
+    /// A handle over a pool opened elsewhere (tests with their own pool options).
+    pub fn from_pg_pool(pool: PgPool) -> Self {
+        Db { pool: Pool::Postgres(pool), audit_key: None }
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL has (LISTEN/NOTIFY, roles).
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// The same pool; its transactions seal audit entries with `key`.
+    pub fn with_audit_key(mut self, key: AuditKey) -> Self {
+        self.audit_key = Some(key);
+        self
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Applies the migrations embedded in the binary for this backend.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        match self {
-            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -137,7 +194,7 @@ impl Db {
     /// table's owner is exempt unless FORCE is set; the application must
     /// connect as a plain member of `ambula_app` that owns nothing.
     pub async fn check_app_role(&self) -> Result<(), DbError> {
-        let Db::Postgres(pool) = self else {
+        let Some(pool) = self.pg_pool() else {
             return Ok(());
         };
         let (user, superuser, bypass): (String, bool, bool) =
@@ -185,34 +242,36 @@ impl Db {
     /// front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
     /// writes fails at once with SQLITE_BUSY instead of waiting its turn.
     pub async fn write(&self) -> Result<Tx, DbError> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let audit_key = self.audit_key.clone();
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(DbTx { tx: pool.begin_with("BEGIN IMMEDIATE").await?, audit_key }),
+            Pool::Postgres(pool) => Tx::Postgres(DbTx { tx: pool.begin().await?, audit_key }),
         })
     }
 
     /// A transaction that only reads: never blocks or is blocked by writers
     /// under WAL.
     pub async fn read(&self) -> Result<Tx, DbError> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let audit_key = self.audit_key.clone();
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(DbTx { tx: pool.begin().await?, audit_key }),
+            Pool::Postgres(pool) => Tx::Postgres(DbTx { tx: pool.begin().await?, audit_key }),
         })
     }
 
     /// For `/readyz`: can we reach the database right now?
     pub async fn ping(&self) -> Result<(), DbError> {
-        match self {
-            Db::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await?.rows_affected(),
-            Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await?.rows_affected(),
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await?.rows_affected(),
+            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await?.rows_affected(),
         };
         Ok(())
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite(pool) => pool.close().await,
-            Db::Postgres(pool) => pool.close().await,
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 }
@@ -249,6 +308,14 @@ impl Tx {
             sqlx::query("SELECT set_config($1, $2, true)").bind(name).bind(value).execute(&mut **tx).await?;
         }
         Ok(())
+    }
+
+    /// The key audit entries written in this transaction are sealed with.
+    pub fn audit_key(&self) -> Option<&AuditKey> {
+        match self {
+            Tx::Sqlite(t) => t.audit_key.as_ref(),
+            Tx::Postgres(t) => t.audit_key.as_ref(),
+        }
     }
 
     pub async fn commit(self) -> Result<(), DbError> {

@@ -25,6 +25,7 @@ pub mod sms;
 pub mod time;
 pub mod totp;
 
+pub use audit::AuditKey;
 pub use clock::Clock;
 pub use config::AuthSettings;
 pub use envelope::{Keyring, MasterKey};
@@ -53,13 +54,27 @@ pub struct Services {
     /// The online payment provider; `None`: no online payments (checkout
     /// refuses, webhooks are 400).
     pub online_payments: Option<online_payments::OnlinePayments>,
+    /// MACs the audit chain and signs its checkpoints; kept outside the
+    /// database (`audit.key` beside the master key, or `AMBULA_AUDIT_KEY`).
+    pub audit_key: AuditKey,
+    /// Where the audit chain's signed checkpoints are kept (outside the data
+    /// directory); `None`: no checkpoints are written or compared.
+    pub audit_checkpoints: Option<audit::checkpoint::CheckpointDir>,
 }
 
 impl Services {
-    pub fn new(db: Db, mailer: Mailer, auth: AuthSettings, public_url: String, master_key: MasterKey) -> Self {
+    pub fn new(
+        db: Db,
+        mailer: Mailer,
+        auth: AuthSettings,
+        public_url: String,
+        master_key: MasterKey,
+        audit_key: AuditKey,
+    ) -> Self {
         crypto::set_hash_queue_limit(auth.hash_queue_limit);
         Self {
-            db,
+            // Every transaction from this handle seals audit entries with the key.
+            db: db.with_audit_key(audit_key.clone()),
             mailer,
             auth,
             public_url,
@@ -68,7 +83,14 @@ impl Services {
             sms: None,
             live: Default::default(),
             online_payments: None,
+            audit_key,
+            audit_checkpoints: None,
         }
+    }
+
+    pub fn with_audit_checkpoints(mut self, dir: Option<audit::checkpoint::CheckpointDir>) -> Self {
+        self.audit_checkpoints = dir;
+        self
     }
 
     pub fn with_online_payments(mut self, online: Option<online_payments::OnlinePayments>) -> Self {

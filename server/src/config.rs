@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub payments_url: Option<String>,
     pub payments_api_key: Option<String>,
     pub payments_webhook_secret: Option<String>,
+    pub audit_checkpoint_dir: Option<String>,
+    pub audit_checkpoint_minutes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,9 @@ pub struct Config {
     /// `AMBULA_PAYMENTS_API_KEY`, `AMBULA_PAYMENTS_WEBHOOK_SECRET`, all three
     /// or none); `None`: no online payments, the webhook answers 404.
     pub online_payments: Option<ambula_backend::online_payments::OnlinePaymentSettings>,
+    /// The audit key (`AMBULA_AUDIT_KEY`, or `audit.key` beside the master
+    /// key file) and where the signed checkpoints go.
+    pub audit: crate::audit_config::AuditConfig,
 }
 
 /// PEM files: the certificate chain (server certificate first) and its
@@ -236,6 +241,8 @@ impl Config {
         let signups_per_network_per_hour =
             number("AMBULA_SIGNUPS_PER_NETWORK_PER_HOUR", file.signups_per_network_per_hour, 10, 1..=1_000_000) as u32;
         let signups_per_hour = number("AMBULA_SIGNUPS_PER_HOUR", file.signups_per_hour, 200, 1..=1_000_000) as u32;
+        let checkpoint_every =
+            Duration::from_secs(60 * number("AMBULA_AUDIT_CHECKPOINT_MINUTES", file.audit_checkpoint_minutes, 15, 1..=1440));
 
         let proxies_raw: Vec<String> = match env("AMBULA_TRUSTED_PROXIES").filter(|v| !v.trim().is_empty()) {
             Some(list) => list.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect(),
@@ -269,6 +276,18 @@ impl Config {
             (None, Some(path)) => MasterKeySource::File { path: PathBuf::from(path), create: false },
             (None, None) => MasterKeySource::File { path: data_dir.join("master.key"), create: true },
         };
+        let key_dir = match &master_key {
+            MasterKeySource::File { path, .. } => path.parent().map(PathBuf::from).unwrap_or_default(),
+            MasterKeySource::Inline(_) => data_dir.clone(),
+        };
+        let audit = crate::audit_config::resolve(
+            &key_dir,
+            &data_dir,
+            env("AMBULA_AUDIT_KEY").filter(|v| !v.trim().is_empty()),
+            pick("AMBULA_AUDIT_CHECKPOINT_DIR", file.audit_checkpoint_dir),
+            checkpoint_every,
+            &mut problems,
+        );
 
         let sms = match (pick("AMBULA_SMS_URL", file.sms_url), pick("AMBULA_SMS_TOKEN", file.sms_token)) {
             (None, None) => None,
@@ -321,6 +340,7 @@ impl Config {
 
         if problems.is_empty() {
             Ok(Config {
+                audit,
                 online_payments,
                 sms,
                 database_owner_url,

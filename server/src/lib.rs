@@ -1,6 +1,7 @@
 #![recursion_limit = "256"]
 //! The Ambula server: configuration, HTTP routing and the CLI commands.
 
+pub mod audit_config;
 pub mod calendar;
 pub mod billing_pdfs;
 pub mod chart_pdfs;
@@ -36,6 +37,7 @@ pub async fn connect(config: &Config) -> Result<Db, ambula_backend::DbError> {
 
 pub fn services(config: &Config, db: Db) -> Result<Services, String> {
     let master_key = config.master_key.load().map_err(|e| format!("master key: {e}"))?;
+    let audit_key = config.audit.key.load().map_err(|e| format!("audit key: {e}"))?;
     let sms = config.sms.clone().map(ambula_backend::SmsSender::new).transpose().map_err(|e| format!("AMBULA_SMS_URL: {e}"))?;
     let online_payments = config
         .online_payments
@@ -55,7 +57,9 @@ pub fn services(config: &Config, db: Db) -> Result<Services, String> {
         },
         config.public_url.clone(),
         master_key,
+        audit_key,
     )
+    .with_audit_checkpoints(Some(ambula_backend::audit::checkpoint::CheckpointDir::new(&config.audit.checkpoint_dir)))
     .with_sms(sms)
     .with_online_payments(online_payments))
 }

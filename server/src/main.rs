@@ -1,6 +1,6 @@
 //! `server`: run Ambula, or do one maintenance task and exit.
 
-use ambula_backend::services::{accounts, admin, audit_log, demo, reminders};
+use ambula_backend::services::{accounts, admin, audit_checkpoints, audit_log, demo, reminders};
 use ambula_domain::accounts::SignupForm;
 use clap::{Parser, Subcommand};
 use server::config::{Config, LogFormat};
@@ -43,8 +43,9 @@ enum Command {
         #[arg(long)]
         owner_is_adult: bool,
     },
-    /// Walk every clinic's audit hash chain; exit 1 and name the first broken
-    /// entry if any chain has been tampered with.
+    /// Walk every clinic's audit chain and compare it with its latest signed
+    /// checkpoint; exit 1 naming the clinic and what is wrong if any chain
+    /// (or checkpoint) has been tampered with. Then checkpoint the intact ones.
     VerifyAudit,
     /// Re-wrap every data key under a new master key (read from the file;
     /// base64 of 32 bytes, e.g. `openssl rand -base64 32`). Then configure
@@ -152,15 +153,34 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let mut broken = 0;
             for report in &reports {
                 match &report.result {
-                    Ok(count) => println!("ok      {} ({}): {count} entries", report.clinic_name, report.clinic_id),
+                    Ok(count) => {
+                        let against = report
+                            .checkpoint_at
+                            .map(|at| format!(", matches the checkpoint of {}", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+                            .unwrap_or_else(|| ", no checkpoint yet".to_owned());
+                        println!("ok      {} ({}): {count} entries{against}", report.clinic_name, report.clinic_id)
+                    }
                     Err(b) => {
                         broken += 1;
-                        println!(
-                            "BROKEN  {} ({}): entry {} — {}",
-                            report.clinic_name, report.clinic_id, b.seq, b.reason
-                        );
+                        let at = if b.seq > 0 { format!("entry {} — ", b.seq) } else { String::new() };
+                        println!("BROKEN  {} ({}): {at}{}", report.clinic_name, report.clinic_id, b.reason);
                     }
                 }
+            }
+            // Pin the intact chains; a broken one keeps its old checkpoint.
+            if let Some(dir) = &services.audit_checkpoints {
+                let mut written = 0;
+                for report in reports.iter().filter(|r| r.result.is_ok()) {
+                    match audit_checkpoints::checkpoint_clinic(&services, dir, report.clinic_id).await.map_err(|e| e.to_string())? {
+                        audit_checkpoints::Outcome::Written(_) => written += 1,
+                        audit_checkpoints::Outcome::Empty => {}
+                        audit_checkpoints::Outcome::Refused(b) => {
+                            broken += 1;
+                            println!("BROKEN  {} ({}): {}", report.clinic_name, report.clinic_id, b.reason);
+                        }
+                    }
+                }
+                println!("Checkpointed {written} chain(s) in {}.", dir.path().display());
             }
             if broken > 0 {
                 return Err(format!("{broken} audit chain(s) failed verification"));
@@ -228,6 +248,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             // the message in hand is finished and recorded before the
             // database closes, so a restart never sends it again.
             let delivery = reminders::spawn_delivery(services.clone());
+            // Signed checkpoints of every audit chain, now and every few minutes.
+            let checkpoints = audit_checkpoints::spawn_checkpoints(services.clone(), config.audit.checkpoint_every);
             let live = services.live.clone();
             let served = app
                 .run_until(async move {
@@ -239,6 +261,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string());
             delivery.shutdown().await;
+            checkpoints.shutdown().await;
             served?;
             db.close().await;
             tracing::info!("stopped");

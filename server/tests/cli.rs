@@ -50,6 +50,9 @@ async fn migrate_and_create_clinic_on_both_backends() {
         };
         let with_urls = |command: &mut Command| {
             command.env("DATABASE_URL", &app_url);
+            // One checkpoint directory per database (a checkpoint of a
+            // clinic the database lacks is reported).
+            command.env("AMBULA_AUDIT_CHECKPOINT_DIR", &db.checkpoint_dir);
             if kind == Kind::Postgres {
                 command.env("AMBULA_DATABASE_OWNER_URL", &db.url);
             }
@@ -115,6 +118,70 @@ async fn migrate_and_create_clinic_on_both_backends() {
         assert!(!broken.status.success());
         let stdout = String::from_utf8_lossy(&broken.stdout);
         assert!(stdout.contains("BROKEN  Ops Clinic") && stdout.contains("entry 2"), "{stdout}");
+        db.cleanup().await;
+    }
+}
+
+/// `verify-audit` pins each chain in a signed checkpoint outside the
+/// database; when the owner then deletes the tail (which leaves a chain
+/// that is consistent in itself), it exits 1 naming the clinic.
+#[tokio::test]
+async fn verify_audit_reports_a_deleted_tail_on_both_backends() {
+    for kind in [Kind::Sqlite, Kind::Postgres] {
+        let db = TestDb::empty(kind).await;
+        let app_url = match kind {
+            Kind::Postgres => {
+                // Migrations need the ambula_app role first.
+                db.db.migrate().await.unwrap();
+                ambula_testkit::ensure_pg_app_login(&db.db).await;
+                ambula_testkit::pg_app_url(&db.url)
+            }
+            Kind::Sqlite => db.url.clone(),
+        };
+        let run = |args: &[&str], stdin: Option<&str>| {
+            let mut command = server();
+            command
+                .args(args)
+                .env("DATABASE_URL", &app_url)
+                .env("AMBULA_AUDIT_CHECKPOINT_DIR", &db.checkpoint_dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if kind == Kind::Postgres {
+                command.env("AMBULA_DATABASE_OWNER_URL", &db.url);
+            }
+            let mut child = command.spawn().unwrap();
+            if let Some(text) = stdin {
+                use std::io::Write;
+                writeln!(child.stdin.take().unwrap(), "{text}").unwrap();
+            }
+            child.wait_with_output().unwrap()
+        };
+        let created = run(
+            &["create-clinic", "--name", "Tail Clinic", "--time-zone", "Europe/Berlin", "--owner-name", "Olga", "--owner-email", "olga@tail.example", "--owner-is-adult"],
+            Some("a long enough password"),
+        );
+        assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+        let intact = run(&["verify-audit"], None);
+        let stdout = String::from_utf8_lossy(&intact.stdout);
+        assert!(intact.status.success(), "{stdout}{}", String::from_utf8_lossy(&intact.stderr));
+        assert!(stdout.contains("ok      Tail Clinic") && stdout.contains("Checkpointed 1 chain(s)"), "{stdout}");
+        let again = run(&["verify-audit"], None);
+        assert!(String::from_utf8_lossy(&again.stdout).contains("matches the checkpoint of"), "{}", String::from_utf8_lossy(&again.stdout));
+        let tamper = match kind {
+            Kind::Sqlite => vec!["DROP TRIGGER audit_events_no_delete"],
+            Kind::Postgres => vec!["ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"],
+        };
+        let mut tx = db.db.write().await.unwrap();
+        for sql in tamper.into_iter().chain(["DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)"]) {
+            ambula_backend::on_tx!(&mut tx, c => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected())).unwrap();
+        }
+        tx.commit().await.unwrap();
+        let broken = run(&["verify-audit"], None);
+        let stdout = String::from_utf8_lossy(&broken.stdout);
+        assert_eq!(broken.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains("BROKEN  Tail Clinic") && stdout.contains("deleted from the end"), "{stdout}");
+        assert!(String::from_utf8_lossy(&broken.stderr).contains("failed verification"));
         db.cleanup().await;
     }
 }

@@ -7,7 +7,7 @@
 
 pub mod fixtures;
 
-use ambula_backend::{AuthSettings, Clock, Db, Mailer, MasterKey, Services};
+use ambula_backend::{audit::checkpoint::CheckpointDir, AuditKey, AuthSettings, Clock, Db, Mailer, MasterKey, Services};
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex},
@@ -43,6 +43,9 @@ pub struct TestDb {
     /// The owner's connection (migrations; tests that tamper behind the
     /// application's back). The same as `url` on SQLite.
     pub owner_url: String,
+    /// Where `services()` keeps the audit checkpoints (a temp directory of
+    /// its own, removed by `cleanup`).
+    pub checkpoint_dir: PathBuf,
     cleanup: Cleanup,
 }
 
@@ -58,7 +61,7 @@ enum Cleanup {
 /// migrations create) if it does not exist yet. Roles are cluster-wide and
 /// several test processes may race here.
 pub async fn ensure_pg_app_login(owner: &Db) {
-    let Db::Postgres(pool) = owner else {
+    let Some(pool) = owner.pg_pool() else {
         return;
     };
     sqlx::query(&format!(
@@ -103,12 +106,13 @@ impl TestDb {
     /// A connected database with no migrations applied.
     pub async fn empty(kind: Kind) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let checkpoint_dir = std::env::temp_dir().join(format!("ambula-test-checkpoints-{id}"));
         match kind {
             Kind::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("ambula-test-{id}"));
                 let url = format!("sqlite://{}/ambula.db", dir.display());
                 let db = Db::connect(&url).await.expect("sqlite opens");
-                TestDb { db, owner_url: url.clone(), url, cleanup: Cleanup::Dir(dir) }
+                TestDb { db, owner_url: url.clone(), url, checkpoint_dir, cleanup: Cleanup::Dir(dir) }
             }
             Kind::Postgres => {
                 let admin_url = pg_admin_url();
@@ -124,13 +128,14 @@ impl TestDb {
                 let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
                 let url = format!("{base}/{name}");
                 let db = Db::connect(&url).await.expect("test database opens");
-                TestDb { db, owner_url: url.clone(), url, cleanup: Cleanup::PgDatabase { admin_url, name } }
+                TestDb { db, owner_url: url.clone(), url, checkpoint_dir, cleanup: Cleanup::PgDatabase { admin_url, name } }
             }
         }
     }
 
     pub async fn cleanup(self) {
         self.db.close().await;
+        let _ = std::fs::remove_dir_all(&self.checkpoint_dir);
         match self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -147,7 +152,8 @@ impl TestDb {
     }
 
     /// Services over this database with an adjustable clock (tests move it
-    /// forward with `services.clock.advance`) and a fresh master key.
+    /// forward with `services.clock.advance`), a fresh master key, a fresh
+    /// audit key and audit checkpoints in `checkpoint_dir`.
     pub fn services(&self, mailer: Mailer) -> Services {
         let mut services = Services::new(
             self.db.clone(),
@@ -155,7 +161,9 @@ impl TestDb {
             AuthSettings::default(),
             "http://127.0.0.1:3000".to_owned(),
             MasterKey::generate(),
-        );
+            AuditKey::generate(),
+        )
+        .with_audit_checkpoints(Some(CheckpointDir::new(&self.checkpoint_dir)));
         services.clock = Clock::adjustable();
         services
     }

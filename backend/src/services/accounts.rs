@@ -342,6 +342,8 @@ pub async fn clinics_of(services: &Services, ctx: &AuthContext) -> Result<Vec<(u
 
 pub async fn my_security_events(services: &Services, ctx: &AuthContext) -> Result<Vec<repo::security_events::EventRow>, ServiceError> {
     let mut tx = services.db.read().await?;
+    // Their own events in every clinic (security_events' own_events policy).
+    tx.as_user(ctx.user_id.as_uuid()).await?;
     repo::security_events::for_user(&mut tx, ctx.user_id.as_uuid(), 100).await
 }
 

@@ -2,7 +2,7 @@
 //! the chain check behind `server verify-audit`.
 
 use crate::{
-    audit::{self, Actor, Break, Entry, Filter, Sort, StoredEntry},
+    audit::{self, checkpoint::Checkpoint, Actor, Break, Entry, Filter, Head, Sort, StoredEntry, Walk},
     error::ServiceError,
     repo,
     scope::{AuthContext, ClinicScope},
@@ -13,7 +13,7 @@ use ambula_domain::{
     security::{AuditFilterForm, AuditSort},
     ClinicId, Permission, TimeZoneName,
 };
-use chrono::{NaiveDate, TimeZone};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
 pub const PAGE_SIZE: i64 = 100;
@@ -106,11 +106,11 @@ pub async fn export_csv(services: &Services, ctx: &AuthContext, form: &AuditFilt
     Ok(out)
 }
 
-/// The state of this clinic's chain, for the viewer's header.
+/// The state of this clinic's chain, for the viewer's header: the chain
+/// itself, and against its latest checkpoint when there is one.
 pub async fn verify_own(services: &Services, ctx: &AuthContext) -> Result<Result<u64, Break>, ServiceError> {
     require(services, ctx, Permission::ViewAudit, "audit.verify").await?;
-    let mut tx = services.db.read_in(&ctx.scope).await?;
-    audit::verify(&mut tx, &ctx.scope).await
+    Ok(check_clinic(services, ctx.scope.clinic_id().as_uuid()).await?.result)
 }
 
 #[derive(Debug, Clone)]
@@ -118,18 +118,85 @@ pub struct ChainReport {
     pub clinic_id: Uuid,
     pub clinic_name: String,
     pub result: Result<u64, Break>,
+    /// When the checkpoint the chain was compared with was written (`None`:
+    /// no checkpoint yet, or none could be trusted).
+    pub checkpoint_at: Option<DateTime<Utc>>,
 }
 
-/// Every clinic's chain (`server verify-audit`).
+/// One clinic: its chain, walked from the start, then compared with its
+/// latest signed checkpoint (read first, so a forged one is reported even
+/// when the chain is intact).
+async fn check_clinic(services: &Services, clinic: Uuid) -> Result<Check, ServiceError> {
+    let checkpoint = match &services.audit_checkpoints {
+        None => None,
+        Some(dir) => match dir.read(&services.audit_key, clinic) {
+            Ok(checkpoint) => checkpoint,
+            Err(error) => return Ok(Check { result: Err(Break { seq: 0, reason: error.to_string() }), checkpoint_at: None }),
+        },
+    };
+    let scope = ClinicScope::new(ClinicId::from_uuid(clinic));
+    let pinned = checkpoint.as_ref().map(|c| c.head_seq);
+    let how = Walk { from: None, hmac_after: pinned, note: pinned };
+    let mut tx = services.db.read_in(&scope).await?;
+    let walked = audit::walk(&mut tx, &services.audit_key, &scope, &how).await?;
+    drop(tx);
+    let checkpoint_at = checkpoint.as_ref().map(|c| c.written_at);
+    let result = walked.and_then(|head| match &checkpoint {
+        None => Ok(head.seq as u64),
+        Some(c) => against_checkpoint(&head, c).map(|()| head.seq as u64),
+    });
+    Ok(Check { result, checkpoint_at })
+}
+
+struct Check {
+    result: Result<u64, Break>,
+    checkpoint_at: Option<DateTime<Utc>>,
+}
+
+/// An intact chain must still reach the checkpoint's head, with its hash.
+pub(crate) fn against_checkpoint(head: &Head, c: &Checkpoint) -> Result<(), Break> {
+    let when = c.written_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let counted = c.entry_count.max(c.head_seq);
+    if head.seq < counted {
+        return Err(Break {
+            seq: head.seq + 1,
+            reason: format!(
+                "the checkpoint of {when} counted {counted} entries; only {} remain: entries were deleted from the end",
+                head.seq
+            ),
+        });
+    }
+    if head.noted.as_deref() != Some(c.head_hash.as_str()) {
+        return Err(Break {
+            seq: c.head_seq,
+            reason: format!("its hash differs from the checkpoint of {when}: the chain was rewritten"),
+        });
+    }
+    Ok(())
+}
+
+/// Every clinic's chain (`server verify-audit`), and every checkpoint whose
+/// clinic is gone from the database.
 pub async fn verify_all(services: &Services) -> Result<Vec<ChainReport>, ServiceError> {
     let mut tx = services.db.read().await?;
     let clinics = repo::clinics::all(&mut tx).await?;
     drop(tx);
     let mut reports = Vec::new();
-    for (id, name) in clinics {
-        let scope = ClinicScope::new(ClinicId::from_uuid(id));
-        let mut tx = services.db.read_in(&scope).await?;
-        reports.push(ChainReport { clinic_id: id, clinic_name: name, result: audit::verify(&mut tx, &scope).await? });
+    for (id, name) in &clinics {
+        let check = check_clinic(services, *id).await?;
+        reports.push(ChainReport { clinic_id: *id, clinic_name: name.clone(), result: check.result, checkpoint_at: check.checkpoint_at });
+    }
+    if let Some(dir) = &services.audit_checkpoints {
+        let checkpointed = dir.clinics().map_err(|e| ServiceError::Internal(format!("{}: {e}", dir.path().display())))?;
+        for id in checkpointed.into_iter().filter(|id| !clinics.iter().any(|(c, _)| c == id)) {
+            let reason = "a checkpoint exists for this clinic but the database has no such clinic: it was deleted".to_owned();
+            reports.push(ChainReport {
+                clinic_id: id,
+                clinic_name: "(missing from the database)".to_owned(),
+                result: Err(Break { seq: 0, reason }),
+                checkpoint_at: None,
+            });
+        }
     }
     Ok(reports)
 }

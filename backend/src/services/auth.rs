@@ -342,6 +342,8 @@ pub(crate) async fn check_second_factor(
         .map_err(|refused| refused.into_error("code"))?;
     let now = services.now();
     let mut tx = services.db.write().await?;
+    // The acting user, for security_events' row-level security.
+    tx.as_user(user).await?;
     let credentials = repo::users::credentials(&mut tx, user).await?;
     let Some(sealed) = credentials.mfa_secret.as_deref() else {
         return Err(ServiceError::Unauthenticated);
@@ -395,6 +397,7 @@ pub async fn verify_mfa(services: &Services, token: &str, form: &MfaCodeForm, cl
 /// Ends every session of the signed-in user, this one included.
 pub async fn sign_out_everywhere(services: &Services, ctx: &AuthContext) -> Result<u64, ServiceError> {
     let mut tx = services.db.write().await?;
+    tx.as_user(ctx.user_id.as_uuid()).await?;
     let n = repo::sessions::delete_for_user(&mut tx, ctx.user_id.as_uuid(), None).await?;
     repo::security_events::record(&mut tx, Some(ctx.user_id.as_uuid()), Some(ctx.scope.clinic_id().as_uuid()), "signed_out_everywhere", &ctx.client, None, services.now()).await?;
     tx.commit().await?;
@@ -409,6 +412,7 @@ pub async fn sessions(services: &Services, ctx: &AuthContext) -> Result<Vec<repo
 /// Ends one of the user's own sessions; someone else's handle is 404.
 pub async fn revoke_session(services: &Services, ctx: &AuthContext, handle: Uuid) -> Result<(), ServiceError> {
     let mut tx = services.db.write().await?;
+    tx.as_user(ctx.user_id.as_uuid()).await?;
     if !repo::sessions::delete_by_handle(&mut tx, ctx.user_id.as_uuid(), handle).await? {
         return Err(ServiceError::NotFound);
     }
@@ -442,6 +446,7 @@ pub async fn change_password(services: &Services, ctx: &AuthContext, form: &Chan
     let now = services.now();
     let user = ctx.user_id.as_uuid();
     let mut tx = services.db.write().await?;
+    tx.as_user(user).await?;
     repo::users::set_password_hash(&mut tx, user, &hash, now, true).await?;
     repo::sessions::delete_for_user(&mut tx, user, None).await?;
     let token = start_session(services, &mut tx, ctx.user_id, ctx.scope.clinic_id(), Stage::Full, &ctx.client).await?;

@@ -128,7 +128,7 @@ impl LiveHub {
     /// the database and, from then on, publishes through the database.
     /// Returns once listening. A no-op on SQLite.
     pub async fn relay_through(&self, db: &Db) -> Result<(), sqlx::Error> {
-        let Db::Postgres(pool) = db else { return Ok(()) };
+        let Some(pool) = db.pg_pool() else { return Ok(()) };
         if self.relay.get().is_some() {
             return Ok(());
         }

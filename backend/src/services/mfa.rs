@@ -105,6 +105,8 @@ pub async fn confirm(
     let now = services.now();
     let row = who.user_id.to_string();
     let mut tx = services.db.write().await?;
+    // The acting user, for security_events' row-level security.
+    tx.as_user(who.user_id).await?;
     let credentials = repo::users::credentials(&mut tx, who.user_id).await?;
     let Some(pending) = credentials.mfa_pending_secret.as_deref() else {
         return Err(ServiceError::field("code", "Start again: scan the code, then enter the number your app shows."));
@@ -154,6 +156,7 @@ pub async fn disable(services: &Services, ctx: &AuthContext, password: &str, cod
     auth::check_second_factor(services, user, Some(ctx.scope.clinic_id().as_uuid()), code, &ctx.client).await?;
     let now = services.now();
     let mut tx = services.db.write().await?;
+    tx.as_user(user).await?;
     repo::users::clear_mfa(&mut tx, user, now).await?;
     repo::security_events::record(&mut tx, Some(user), Some(ctx.scope.clinic_id().as_uuid()), "mfa_disabled", &ctx.client, None, now).await?;
     tx.commit().await?;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod attempts;
 pub mod admin;
+pub mod audit_checkpoints;
 pub mod audit_log;
 pub mod auth;
 pub mod calendar_feed;

@@ -8,6 +8,7 @@ pub mod specs;
 
 pub use specs::*;
 
+use ambula_backend::on_tx;
 use ambula_testkit::{Kind, SmtpSink, TestDb};
 use reqwest::{header, redirect::Policy, Client, StatusCode};
 use serde_json::Value;
@@ -109,35 +110,30 @@ impl App {
     /// How many audit entries the trail holds (all clinics), read through
     /// the owner's connection.
     pub async fn audit_count(&self) -> i64 {
-        const SQL: &str = "SELECT COUNT(*) FROM audit_events";
-        match &self.owner {
-            ambula_backend::Db::Sqlite(pool) => sqlx::query_scalar(SQL).fetch_one(pool).await.unwrap(),
-            ambula_backend::Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_one(pool).await.unwrap(),
-        }
+        let mut tx = self.owner.read().await.unwrap();
+        on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(c).await).unwrap()
     }
 
     /// How many entries of outcome `ok` name `patient` (any patient: `None`).
     pub async fn audit_ok_count(&self, patient: Option<&str>) -> i64 {
-        let patient = patient.map(|p| uuid::Uuid::parse_str(p).unwrap());
-        match &self.owner {
-            ambula_backend::Db::Sqlite(pool) => {
-                let sql = "SELECT COUNT(*) FROM audit_events WHERE outcome = 'ok' AND (?1 IS NULL OR patient_id = ?1)";
-                sqlx::query_scalar(sql).bind(patient).fetch_one(pool).await.unwrap()
-            }
-            ambula_backend::Db::Postgres(pool) => {
-                let sql = "SELECT COUNT(*) FROM audit_events WHERE outcome = 'ok' AND ($1::uuid IS NULL OR patient_id = $1)";
-                sqlx::query_scalar(sql).bind(patient).fetch_one(pool).await.unwrap()
-            }
+        let mut tx = self.owner.read().await.unwrap();
+        match patient.map(|p| uuid::Uuid::parse_str(p).unwrap()) {
+            Some(patient) => on_tx!(&mut tx, c => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_events WHERE outcome = 'ok' AND patient_id = $1",
+            )
+            .bind(patient)
+            .fetch_one(c)
+            .await)
+            .unwrap(),
+            None => on_tx!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE outcome = 'ok'").fetch_one(c).await).unwrap(),
         }
     }
 
     /// The actions of the entries written after the first `since`.
     pub async fn audit_actions_since(&self, since: i64) -> Vec<String> {
-        const SQL: &str = "SELECT action FROM audit_events ORDER BY at, seq";
-        let all: Vec<String> = match &self.owner {
-            ambula_backend::Db::Sqlite(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await.unwrap(),
-            ambula_backend::Db::Postgres(pool) => sqlx::query_scalar(SQL).fetch_all(pool).await.unwrap(),
-        };
+        let mut tx = self.owner.read().await.unwrap();
+        let all: Vec<String> =
+            on_tx!(&mut tx, c => sqlx::query_scalar("SELECT action FROM audit_events ORDER BY at, seq").fetch_all(c).await).unwrap();
         all.into_iter().skip(since as usize).collect()
     }
 }
