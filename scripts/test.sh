@@ -4,6 +4,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$ROOT/scripts/setup.sh" --test
 cd "$ROOT"
+# Incremental build caches are for editing, not for a test run: across
+# clones they only fill the disk (tens of GB on a two-core CI machine).
+export CARGO_INCREMENTAL=0
 
 step "Dropping test databases left by interrupted runs"
 psql -h 127.0.0.1 -U postgres -d postgres -Atc \
