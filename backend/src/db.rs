@@ -167,6 +167,14 @@ impl Db {
         }
     }
 
+    /// The SQLite pool, for what only SQLite has (`VACUUM INTO` backups).
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(pool) => Some(pool),
+            Pool::Postgres(_) => None,
+        }
+    }
+
     /// The same pool; its transactions seal audit entries with `key`.
     pub fn with_audit_key(mut self, key: AuditKey) -> Self {
         self.audit_key = Some(key);

@@ -2,117 +2,58 @@
 //! MFA secrets) with AES-256-GCM.
 //!
 //! Each clinic has its own random data key (DEK); a system DEK covers
-//! secrets that belong to no clinic (MFA). DEKs are stored in `data_keys`
-//! wrapped by the master key (KEK), which comes from a file or the
-//! environment and is never written to the database. Every ciphertext is
-//! bound by its associated data to its clinic, table, column and row: moved
-//! to another row it fails to decrypt. Destroying a clinic's DEK makes all of
-//! its ciphertexts (backups included) unreadable: crypto-shredding.
+//! secrets that belong to no clinic (MFA). DEKs are stored in `data_keys`,
+//! wrapped (`wrapping` 2) by the clinic's key-encryption key (KEK), which a
+//! [`KeyStore`] holds outside the database, sealed under the master key; the
+//! system DEK (and, until the start-up upgrade, older clinic DEKs: `wrapping`
+//! 1) is wrapped by the master key directly. The master key comes from a
+//! file or the environment and is never written to the database. Every
+//! ciphertext is bound by its associated data to its clinic, table, column
+//! and row: moved to another row it fails to decrypt. Deleting a clinic
+//! destroys its DEK row and its KEK, so its ciphertexts, backups of the
+//! database included, are unreadable: crypto-shredding.
+//!
+//! Unwrapped DEKs are cached for `revalidate_after` (default 5 s); after that
+//! the row and the KEK are read again, so a clinic deleted by another
+//! process stops decrypting here within that time.
 //!
 //! Ciphertext layout: `version (1) ‖ data key id (16) ‖ nonce (12) ‖ AES-GCM output`.
 
-use crate::{db::Tx, error::ServiceError, on_tx, scope::ClinicScope, time::DbTime};
+use crate::{
+    db::Tx,
+    error::ServiceError,
+    keystore::{self, KeyStore},
+    on_tx,
+    scope::ClinicScope,
+    time::DbTime,
+};
 use aes_gcm::{
     aead::{Aead, KeyInit, Payload},
     Aes256Gcm, Nonce,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::{
     collections::HashMap,
-    path::Path,
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+pub use crate::key_upkeep::rotate_master_key;
+use crate::key_upkeep::insert_sql;
+pub use crate::master_key::MasterKey;
+
 const VERSION: u8 = 1;
 const HEADER: usize = 1 + 16 + 12;
-
-/// The key-encryption key. Debug output never shows the key.
-#[derive(Clone)]
-pub struct MasterKey {
-    key: Arc<Zeroizing<[u8; 32]>>,
-    id: String,
-}
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "MasterKey({})", self.id)
-    }
-}
-
-impl MasterKey {
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        // The id names the key without revealing it: which master wrapped a DEK.
-        let digest = Sha256::digest([b"ambula-master-key-id".as_slice(), &bytes].concat());
-        let id = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        Self { key: Arc::new(Zeroizing::new(bytes)), id }
-    }
-
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Self::from_bytes(bytes)
-    }
-
-    /// Parses the base64 text of 32 bytes (what `encode` writes).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let bytes = STANDARD
-            .decode(text.trim())
-            .map_err(|_| "the master key must be base64 (e.g. `openssl rand -base64 32`)".to_owned())?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| format!("the master key must be 32 bytes; this one is {}", b.len()))?;
-        Ok(Self::from_bytes(bytes))
-    }
-
-    pub fn encode(&self) -> String {
-        STANDARD.encode(self.key.as_slice())
-    }
-
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    pub fn read_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
-    }
-
-    /// Reads the key file, or creates it (mode 0600) with a new key when it
-    /// does not exist yet: the zero-set-up default beside the SQLite file.
-    pub fn read_or_create_file(path: &Path) -> Result<Self, String> {
-        if path.exists() {
-            return Self::read_file(path);
-        }
-        let key = Self::generate();
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        write_private(path, &key.encode()).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(key)
-    }
-
-    fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new_from_slice(self.key.as_slice()).expect("32-byte key")
-    }
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
+/// `data_keys.wrapping`: 1, the DEK is wrapped by the master key; 2, by the
+/// clinic's KEK from the key store.
+pub const WRAP_MASTER: i32 = 1;
+pub const WRAP_CLINIC_KEK: i32 = 2;
+/// `data_keys.master_key_id` of a KEK-wrapped DEK: the KEK file names its master.
+pub const KEK_WRAPPED: &str = "clinic-kek";
+/// How long an unwrapped DEK is used before it is checked again.
+pub const DEFAULT_REVALIDATE: Duration = Duration::from_secs(5);
 
 /// Whose data key encrypts a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,7 +67,7 @@ impl KeyOwner {
         KeyOwner::Clinic(scope.clinic_id().as_uuid())
     }
 
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             KeyOwner::System => "system".to_owned(),
             KeyOwner::Clinic(id) => id.to_string(),
@@ -175,14 +116,19 @@ impl From<ServiceError> for EnvelopeError {
 
 struct DataKey {
     id: Uuid,
+    owner: KeyOwner,
     cipher: Aes256Gcm,
 }
 
-/// The master key plus a cache of unwrapped data keys. Cheap to clone.
+/// The master key, the clinic key store and a cache of unwrapped data keys,
+/// each entry used for `revalidate_after` and then checked again. Cheap to
+/// clone (clones share the cache).
 #[derive(Clone)]
 pub struct Keyring {
     master: MasterKey,
-    by_id: Arc<Mutex<HashMap<Uuid, Arc<DataKey>>>>,
+    store: Arc<dyn KeyStore>,
+    revalidate_after: Duration,
+    by_id: Arc<Mutex<HashMap<Uuid, (Arc<DataKey>, Instant)>>>,
     live: Arc<Mutex<HashMap<KeyOwner, Uuid>>>,
 }
 
@@ -194,6 +140,10 @@ impl std::fmt::Debug for Keyring {
 
 fn dek_aad(key_id: Uuid, owner: KeyOwner) -> Vec<u8> {
     format!("ambula/dek/v1|{key_id}|{}", owner.label()).into_bytes()
+}
+
+fn dek_aad_kek(key_id: Uuid, owner: KeyOwner) -> Vec<u8> {
+    format!("ambula/dek/v2|{key_id}|{}", owner.label()).into_bytes()
 }
 
 fn field_aad(key_id: Uuid, owner: KeyOwner, field: Field<'_>) -> Vec<u8> {
@@ -212,51 +162,136 @@ fn random_nonce() -> [u8; 12] {
     nonce
 }
 
-fn wrap(master: &MasterKey, key_id: Uuid, owner: KeyOwner, dek: &[u8; 32]) -> Vec<u8> {
+fn seal_with(cipher: &Aes256Gcm, aad: &[u8], dek: &[u8; 32]) -> Vec<u8> {
     let nonce = random_nonce();
-    let sealed = master
-        .cipher()
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: dek, aad: &dek_aad(key_id, owner) })
+    let sealed = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: dek, aad })
         .expect("AES-GCM encryption of 32 bytes cannot fail");
     [nonce.as_slice(), &sealed].concat()
 }
 
-fn unwrap(master: &MasterKey, key_id: Uuid, owner: KeyOwner, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+fn open_with(cipher: &Aes256Gcm, aad: &[u8], wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
     if wrapped.len() < 12 {
         return Err(EnvelopeError::Tampered);
     }
     let (nonce, sealed) = wrapped.split_at(12);
-    master
-        .cipher()
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: &dek_aad(key_id, owner) })
+    cipher
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
         .map(Zeroizing::new)
         .map_err(|_| EnvelopeError::Tampered)
 }
 
-type KeyRow = (Uuid, Option<Uuid>, Option<Vec<u8>>, String);
+pub(crate) fn wrap(master: &MasterKey, key_id: Uuid, owner: KeyOwner, dek: &[u8; 32]) -> Vec<u8> {
+    seal_with(&master.cipher(), &dek_aad(key_id, owner), dek)
+}
+
+fn unwrap(master: &MasterKey, key_id: Uuid, owner: KeyOwner, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    open_with(&master.cipher(), &dek_aad(key_id, owner), wrapped)
+}
+
+/// Wraps a clinic DEK under the clinic's KEK.
+pub(crate) fn wrap_kek(kek: &[u8; 32], key_id: Uuid, owner: KeyOwner, dek: &[u8; 32]) -> Vec<u8> {
+    seal_with(&keystore::kek_cipher(kek), &dek_aad_kek(key_id, owner), dek)
+}
+
+fn unwrap_kek(kek: &[u8; 32], key_id: Uuid, owner: KeyOwner, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, EnvelopeError> {
+    open_with(&keystore::kek_cipher(kek), &dek_aad_kek(key_id, owner), wrapped)
+}
+
+/// Unwraps a master-wrapped DEK (the upgrade to KEK wrapping, rotation).
+pub(crate) fn unwrap_master(master: &MasterKey, key_id: Uuid, owner: KeyOwner, wrapped: &[u8]) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
+    let dek = unwrap(master, key_id, owner, wrapped)?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    if dek.len() != 32 {
+        return Err(EnvelopeError::Tampered);
+    }
+    out.copy_from_slice(&dek);
+    Ok(out)
+}
+
+pub(crate) type KeyRow = (Uuid, Option<Uuid>, Option<Vec<u8>>, String, i32);
+pub(crate) const KEY_COLUMNS: &str = "id, clinic_id, wrapped, master_key_id, wrapping";
 
 impl Keyring {
-    pub fn new(master: MasterKey) -> Self {
-        Self { master, by_id: Default::default(), live: Default::default() }
+    pub fn new(master: MasterKey, store: Arc<dyn KeyStore>) -> Self {
+        Self { master, store, revalidate_after: DEFAULT_REVALIDATE, by_id: Default::default(), live: Default::default() }
+    }
+
+    /// How long an unwrapped data key is used before its row and KEK are
+    /// checked again (`AMBULA_KEY_CACHE_SECS`).
+    pub fn revalidate_after(mut self, after: Duration) -> Self {
+        self.revalidate_after = after;
+        self
+    }
+
+    /// The same keys with an empty cache of its own: what another server
+    /// process sees.
+    pub fn fresh(&self) -> Self {
+        Self::new(self.master.clone(), self.store.clone()).revalidate_after(self.revalidate_after)
+    }
+
+    /// The same key store under another master key (after rotation).
+    pub fn with_master(&self, master: MasterKey) -> Self {
+        Self::new(master, self.store.clone()).revalidate_after(self.revalidate_after)
     }
 
     pub fn master(&self) -> &MasterKey {
         &self.master
     }
 
+    pub fn store(&self) -> &Arc<dyn KeyStore> {
+        &self.store
+    }
+
+    fn cached(&self, id: Uuid) -> Option<Arc<DataKey>> {
+        let mut by_id = self.by_id.lock().expect("keyring lock");
+        match by_id.get(&id) {
+            Some((key, at)) if at.elapsed() < self.revalidate_after => Some(key.clone()),
+            Some(_) => {
+                // Stale: read the row and the KEK again before using it.
+                by_id.remove(&id);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The clinic's KEK, created (and stored) when `create` and it has none.
+    pub(crate) fn clinic_kek(&self, clinic: Uuid, create: bool) -> Result<Zeroizing<[u8; 32]>, EnvelopeError> {
+        if let Some(sealed) = self.store.get(clinic)? {
+            return keystore::open_kek(&self.master, clinic, &sealed);
+        }
+        if !create {
+            return Err(EnvelopeError::KeyDestroyed);
+        }
+        let kek = keystore::generate_kek();
+        if self.store.create(clinic, &keystore::seal_kek(&self.master, clinic, &kek))? {
+            return Ok(kek);
+        }
+        // Another process stored one first: use that one.
+        let sealed = self.store.get(clinic)?.ok_or(EnvelopeError::KeyDestroyed)?;
+        keystore::open_kek(&self.master, clinic, &sealed)
+    }
+
     fn load(&self, row: KeyRow) -> Result<Arc<DataKey>, EnvelopeError> {
-        let (id, clinic_id, wrapped, master_id) = row;
+        let (id, clinic_id, wrapped, master_id, wrapping) = row;
         let owner = clinic_id.map_or(KeyOwner::System, KeyOwner::Clinic);
         let Some(wrapped) = wrapped else {
             return Err(EnvelopeError::KeyDestroyed);
         };
-        if master_id != self.master.id {
-            return Err(EnvelopeError::WrongMasterKey(id, master_id));
-        }
-        let dek = unwrap(&self.master, id, owner, &wrapped)?;
+        let dek = match (wrapping, clinic_id) {
+            (WRAP_CLINIC_KEK, Some(clinic)) => unwrap_kek(&*self.clinic_kek(clinic, false)?, id, owner, &wrapped)?,
+            (WRAP_MASTER, _) => {
+                if master_id != self.master.id() {
+                    return Err(EnvelopeError::WrongMasterKey(id, master_id));
+                }
+                unwrap(&self.master, id, owner, &wrapped)?
+            }
+            _ => return Err(EnvelopeError::Tampered),
+        };
         let cipher = Aes256Gcm::new_from_slice(&dek).map_err(|_| EnvelopeError::Tampered)?;
-        let key = Arc::new(DataKey { id, cipher });
-        self.by_id.lock().expect("keyring lock").insert(id, key.clone());
+        let key = Arc::new(DataKey { id, owner, cipher });
+        self.by_id.lock().expect("keyring lock").insert(id, (key.clone(), Instant::now()));
         Ok(key)
     }
 
@@ -267,16 +302,14 @@ impl Keyring {
 
     async fn live_key(&self, tx: &mut Tx, owner: KeyOwner, now: DbTime) -> Result<Arc<DataKey>, EnvelopeError> {
         let cached = self.live.lock().expect("keyring lock").get(&owner).copied();
-        if let Some(id) = cached {
-            if let Some(key) = self.by_id.lock().expect("keyring lock").get(&id).cloned() {
-                return Ok(key);
-            }
+        if let Some(key) = cached.and_then(|id| self.cached(id)) {
+            return Ok(key);
         }
         let clinic_id = owner.clinic_id();
-        let row: Option<KeyRow> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT id, clinic_id, wrapped, master_key_id FROM data_keys
+        let row: Option<KeyRow> = on_tx!(tx, c => sqlx::query_as(&format!(
+            "SELECT {KEY_COLUMNS} FROM data_keys
              WHERE destroyed_at IS NULL AND (clinic_id = $1 OR ($1 IS NULL AND clinic_id IS NULL))",
-        )
+        ))
         .bind(clinic_id)
         .fetch_optional(c)
         .await)
@@ -287,19 +320,23 @@ impl Keyring {
                 let id = Uuid::now_v7();
                 let mut dek = Zeroizing::new([0u8; 32]);
                 rand::rngs::OsRng.fill_bytes(dek.as_mut_slice());
-                let wrapped = wrap(&self.master, id, owner, &dek);
-                on_tx!(tx, c => sqlx::query(
-                    "INSERT INTO data_keys (id, clinic_id, wrapped, master_key_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-                )
+                // Clinic keys under the clinic's KEK; the system key under the master.
+                let (wrapped, master_id, wrapping) = match clinic_id {
+                    Some(clinic) => (wrap_kek(&*self.clinic_kek(clinic, true)?, id, owner, &dek), KEK_WRAPPED.to_owned(), WRAP_CLINIC_KEK),
+                    None => (wrap(&self.master, id, owner, &dek), self.master.id().to_owned(), WRAP_MASTER),
+                };
+                let sql = insert_sql(tx);
+                on_tx!(tx, c => sqlx::query(sql)
                 .bind(id)
                 .bind(clinic_id)
                 .bind(&wrapped)
-                .bind(&self.master.id)
+                .bind(&master_id)
+                .bind(wrapping)
                 .bind(now)
                 .execute(c)
                 .await.map(|r| r.rows_affected()))
                 .map_err(|e| EnvelopeError::Storage(e.to_string()))?;
-                self.load((id, clinic_id, Some(wrapped), self.master.id.clone()))?
+                self.load((id, clinic_id, Some(wrapped), master_id, wrapping))?
             }
         };
         self.live.lock().expect("keyring lock").insert(owner, key.id);
@@ -307,12 +344,12 @@ impl Keyring {
     }
 
     async fn key_by_id(&self, tx: &mut Tx, id: Uuid) -> Result<Arc<DataKey>, EnvelopeError> {
-        if let Some(key) = self.by_id.lock().expect("keyring lock").get(&id).cloned() {
+        if let Some(key) = self.cached(id) {
             return Ok(key);
         }
-        let row: Option<KeyRow> = on_tx!(tx, c => sqlx::query_as(
-            "SELECT id, clinic_id, wrapped, master_key_id FROM data_keys WHERE id = $1",
-        )
+        let row: Option<KeyRow> = on_tx!(tx, c => sqlx::query_as(&format!(
+            "SELECT {KEY_COLUMNS} FROM data_keys WHERE id = $1",
+        ))
         .bind(id)
         .fetch_optional(c)
         .await)
@@ -354,6 +391,9 @@ impl Keyring {
         }
         let key_id = Uuid::from_slice(&ciphertext[1..17]).map_err(|_| EnvelopeError::Tampered)?;
         let key = self.key_by_id(tx, key_id).await?;
+        if key.owner != owner {
+            return Err(EnvelopeError::Tampered);
+        }
         key.cipher
             .decrypt(
                 Nonce::from_slice(&ciphertext[17..HEADER]),
@@ -363,72 +403,52 @@ impl Keyring {
             .map_err(|_| EnvelopeError::Tampered)
     }
 
-    /// Crypto-shredding: destroys the clinic's data keys. Everything they
-    /// encrypted, in the database and in every backup, is unreadable from
-    /// this commit on.
+    /// Crypto-shredding, step one, inside `tx`: marks the clinic's data keys
+    /// destroyed and forgets them in this process. After the commit, call
+    /// [`Keyring::shred_clinic_kek`]: only then are backups unreadable too.
     pub async fn destroy_clinic_keys(&self, tx: &mut Tx, clinic: Uuid, now: DbTime) -> Result<u64, EnvelopeError> {
-        let destroyed = on_tx!(tx, c => sqlx::query(
-            "UPDATE data_keys SET wrapped = NULL, destroyed_at = $2 WHERE clinic_id = $1 AND wrapped IS NOT NULL",
-        )
-        .bind(clinic)
-        .bind(now)
-        .execute(c)
-        .await.map(|r| r.rows_affected()))
+        let destroyed = match tx {
+            Tx::Postgres(t) => sqlx::query_as::<_, (i64,)>("SELECT data_key_destroy($1, $2)")
+                .bind(clinic)
+                .bind(now)
+                .fetch_one(&mut **t)
+                .await
+                .map(|(n,)| n as u64),
+            Tx::Sqlite(t) => sqlx::query(
+                "UPDATE data_keys SET wrapped = NULL, destroyed_at = $2 WHERE clinic_id = $1 AND wrapped IS NOT NULL",
+            )
+            .bind(clinic)
+            .bind(now)
+            .execute(&mut **t)
+            .await
+            .map(|r| r.rows_affected()),
+        }
         .map_err(|e| EnvelopeError::Storage(e.to_string()))?;
-        self.live.lock().expect("keyring lock").remove(&KeyOwner::Clinic(clinic));
-        self.by_id.lock().expect("keyring lock").clear();
+        self.forget(clinic);
         Ok(destroyed)
     }
-}
 
-/// Re-wraps every live data key from `old` to `new` in one transaction
-/// (`server rotate-master-key`). Data is not re-encrypted: only the small
-/// wrapped keys change. Returns how many keys were re-wrapped.
-pub async fn rotate_master_key(tx: &mut Tx, old: &MasterKey, new: &MasterKey) -> Result<usize, EnvelopeError> {
-    let rows: Vec<KeyRow> = on_tx!(tx, c => sqlx::query_as(
-        "SELECT id, clinic_id, wrapped, master_key_id FROM data_keys WHERE wrapped IS NOT NULL ORDER BY id",
-    )
-    .fetch_all(c)
-    .await)
-    .map_err(|e| EnvelopeError::Storage(e.to_string()))?;
-    let mut count = 0;
-    for (id, clinic_id, wrapped, master_id) in rows {
-        if master_id == new.id {
-            continue; // already rotated (an earlier run that was interrupted)
-        }
-        if master_id != old.id {
-            return Err(EnvelopeError::WrongMasterKey(id, master_id));
-        }
-        let owner = clinic_id.map_or(KeyOwner::System, KeyOwner::Clinic);
-        let dek = unwrap(old, id, owner, wrapped.as_deref().unwrap_or_default())?;
-        let dek: [u8; 32] = dek.as_slice().try_into().map_err(|_| EnvelopeError::Tampered)?;
-        let rewrapped = wrap(new, id, owner, &dek);
-        on_tx!(tx, c => sqlx::query("UPDATE data_keys SET wrapped = $2, master_key_id = $3 WHERE id = $1")
-            .bind(id)
-            .bind(&rewrapped)
-            .bind(&new.id)
-            .execute(c)
-            .await.map(|r| r.rows_affected()))
-        .map_err(|e| EnvelopeError::Storage(e.to_string()))?;
-        count += 1;
+    /// Crypto-shredding, step two, after the deletion has committed:
+    /// destroys the clinic's KEK in the key store. Every copy of its wrapped
+    /// DEK, in the database and in every backup, is unreadable from now on.
+    pub fn shred_clinic_kek(&self, clinic: Uuid) -> Result<bool, EnvelopeError> {
+        self.forget(clinic);
+        let shredded = self.store.destroy(clinic)?;
+        self.forget(clinic);
+        Ok(shredded)
     }
-    Ok(count)
+
+    /// Evicts the clinic's unwrapped keys from this process's cache.
+    pub fn forget(&self, clinic: Uuid) {
+        let owner = KeyOwner::Clinic(clinic);
+        self.live.lock().expect("keyring lock").remove(&owner);
+        self.by_id.lock().expect("keyring lock").retain(|_, (key, _)| key.owner != owner);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn master_keys_parse_and_name_themselves_without_revealing() {
-        let key = MasterKey::generate();
-        let again = MasterKey::parse(&key.encode()).unwrap();
-        assert_eq!(key.id(), again.id());
-        assert_eq!(key.id().len(), 16);
-        assert!(!format!("{key:?}").contains(&key.encode()));
-        assert!(MasterKey::parse("not base64!").unwrap_err().contains("base64"));
-        assert!(MasterKey::parse(&STANDARD.encode([0u8; 16])).unwrap_err().contains("32 bytes"));
-    }
 
     #[test]
     fn wrapped_keys_only_open_with_their_master_and_owner() {

@@ -15,7 +15,10 @@ pub mod db;
 pub mod envelope;
 pub mod error;
 pub mod icd10;
+pub mod key_upkeep;
+pub mod keystore;
 pub mod mail;
+pub mod master_key;
 pub mod pdf;
 pub mod online_payments;
 pub mod repo;
@@ -29,6 +32,7 @@ pub use audit::AuditKey;
 pub use clock::Clock;
 pub use config::AuthSettings;
 pub use envelope::{Keyring, MasterKey};
+pub use keystore::{DirKeyStore, KeyStore};
 pub use db::{Backend, Db, DbError};
 pub use error::ServiceError;
 pub use mail::Mailer;
@@ -44,7 +48,8 @@ pub struct Services {
     /// Base URL used in links sent by email, e.g. `https://clinic.example`.
     pub public_url: String,
     pub clock: Clock,
-    /// The master key and the unwrapped data keys (envelope encryption).
+    /// The master key, the clinic key store and the unwrapped data keys
+    /// (envelope encryption).
     pub keys: Keyring,
     /// Reminder SMS provider; `None`: SMS reminders fail visibly ("no SMS
     /// provider configured") instead of going anywhere.
@@ -63,14 +68,7 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(
-        db: Db,
-        mailer: Mailer,
-        auth: AuthSettings,
-        public_url: String,
-        master_key: MasterKey,
-        audit_key: AuditKey,
-    ) -> Self {
+    pub fn new(db: Db, mailer: Mailer, auth: AuthSettings, public_url: String, keys: Keyring, audit_key: AuditKey) -> Self {
         crypto::set_hash_queue_limit(auth.hash_queue_limit);
         Self {
             // Every transaction from this handle seals audit entries with the key.
@@ -79,7 +77,7 @@ impl Services {
             auth,
             public_url,
             clock: Clock::system(),
-            keys: Keyring::new(master_key),
+            keys,
             sms: None,
             live: Default::default(),
             online_payments: None,

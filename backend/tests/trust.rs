@@ -7,7 +7,7 @@ use ambula_backend::{
     envelope::{Field, KeyOwner},
     on_tx,
     services::{accounts, admin, auth, mfa, patients, staff, ClientInfo},
-    AuthContext, Db, Keyring, MasterKey, ServiceError, Services,
+    AuthContext, Db, MasterKey, ServiceError, Services,
 };
 use ambula_domain::{
     accounts::{InviteForm, LoginForm, SignupForm, AcceptInviteForm},
@@ -578,18 +578,18 @@ async fn encryption_binds_ciphertext_to_its_row_and_master_key(ctx: Ctx) {
     drop(tx);
 
     let new_master = MasterKey::generate();
-    let rewrapped = admin::rotate_master_key(&ctx.services, &new_master).await.unwrap();
-    assert!(rewrapped >= 1);
-    let rotated = Keyring::new(new_master);
+    let (rewrapped, resealed) = admin::rotate_master_key(&ctx.services, &new_master).await.unwrap();
+    assert!(rewrapped + resealed >= 1);
+    let rotated = ctx.services.keys.with_master(new_master);
     let mut tx = ctx.services.db.read().await.unwrap();
     assert!(rotated.decrypt(&mut tx, owner, here, &sealed).await.is_ok(), "readable under the new master key");
-    let stale = Keyring::new(ctx.services.keys.master().clone());
+    let stale = ctx.services.keys.fresh();
     assert!(stale.decrypt(&mut tx, owner, here, &sealed).await.is_err(), "the old master key no longer opens it");
     drop(tx);
 
     let services = Services { keys: rotated.clone(), ..ctx.services.clone() };
     admin::delete_clinic(&services, a.scope.clinic_id().as_uuid()).await.unwrap();
-    let fresh = Keyring::new(rotated.master().clone());
+    let fresh = rotated.fresh();
     let mut tx = ctx.services.db.read().await.unwrap();
     let gone = fresh.decrypt(&mut tx, owner, here, &sealed).await.unwrap_err();
     assert!(gone.to_string().contains("destroyed"), "{gone}");

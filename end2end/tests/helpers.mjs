@@ -28,7 +28,11 @@ export async function startServer({ args = [], env = {} } = {}) {
   const bin = process.env.AMBULA_SERVER_BIN;
   assert.ok(bin, 'AMBULA_SERVER_BIN must point at the release server binary');
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'ambula-e2e-'));
+  // The data directory, the key directory beside it and the audit
+  // checkpoints all stay inside this run's temporary directory, never in the
+  // checkout.
+  const root = mkdtempSync(join(tmpdir(), 'ambula-e2e-'));
+  const dataDir = join(root, 'data');
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(bin, ['serve', ...args], {
     env: {
@@ -36,9 +40,8 @@ export async function startServer({ args = [], env = {} } = {}) {
       AMBULA_BIND: `127.0.0.1:${port}`,
       AMBULA_PUBLIC_URL: url,
       DATABASE_URL: `sqlite://${dataDir}/ambula.db`,
-      // The master key and anything else the server keeps on disk stay in
-      // this run's temporary directory, never in the checkout.
       AMBULA_DATA_DIR: dataDir,
+      AMBULA_KEY_DIR: join(root, 'keys'),
       // Every test clinic signs up from 127.0.0.1.
       AMBULA_SIGNUPS_PER_NETWORK_PER_HOUR: '1000',
       RUST_LOG: 'warn',
@@ -63,7 +66,7 @@ export async function startServer({ args = [], env = {} } = {}) {
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }

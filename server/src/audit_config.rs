@@ -56,8 +56,9 @@ fn is_within(inner: &Path, outer: &Path) -> bool {
     }
 }
 
-/// Resolves the audit settings. `key_dir` is the directory of the master
-/// key file (the data directory when the master key is inline).
+/// Resolves the audit settings. `key_dir` is the key directory
+/// (`AMBULA_KEY_DIR`, never inside the data directory; see `Config`): the
+/// audit key lives there as `audit.key` unless `AMBULA_AUDIT_KEY` is given.
 pub fn resolve(
     key_dir: &Path,
     data_dir: &Path,

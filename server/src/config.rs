@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub signups_per_hour: Option<u64>,
     pub database_owner_url: Option<String>,
     pub master_key_file: Option<String>,
+    pub key_dir: Option<String>,
+    pub key_cache_secs: Option<u64>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     pub sms_url: Option<String>,
@@ -71,6 +73,15 @@ pub struct Config {
     /// itself runs as DATABASE_URL's unprivileged role.
     pub database_owner_url: Option<String>,
     pub master_key: MasterKeySource,
+    /// `AMBULA_KEY_DIR`: the key directory, never inside the data directory:
+    /// the default master key (`master.key`) and the clinic KEKs
+    /// (`clinics/<clinic id>.kek`). Default: `keys` beside the data
+    /// directory (`./keys` for `./data`).
+    pub key_dir: PathBuf,
+    /// `AMBULA_KEY_CACHE_SECS`: how long an unwrapped data key is used before
+    /// it is checked again (a clinic deleted by another process stops
+    /// decrypting here within this time). Default 5.
+    pub key_cache: Duration,
     /// Built-in HTTPS (`AMBULA_TLS_CERT` + `AMBULA_TLS_KEY`); `None`: plain
     /// HTTP, for a TLS-terminating reverse proxy or local development.
     pub tls: Option<TlsFiles>,
@@ -95,24 +106,92 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-/// Where the envelope-encryption master key comes from. Never the database.
+/// Where the envelope-encryption master key comes from. Never the database,
+/// never (by default) the data directory.
 #[derive(Debug, Clone)]
 pub enum MasterKeySource {
     /// `AMBULA_MASTER_KEY`: base64 of 32 bytes (already checked).
     Inline(ambula_backend::MasterKey),
-    /// `AMBULA_MASTER_KEY_FILE`, or `<data dir>/master.key`, created with a
-    /// new key on first start when `create` is set (the zero-set-up default).
-    File { path: PathBuf, create: bool },
+    /// `AMBULA_MASTER_KEY_FILE`: must exist.
+    File(PathBuf),
+    /// Nothing configured: `<key dir>/master.key`. An older install's
+    /// `<data dir>/master.key` (`legacy`) is moved there at start. A new key
+    /// is created only when `create` (local runs, `--demo`); a server with
+    /// an https:// public URL refuses instead and says how to make one.
+    Default { path: PathBuf, legacy: PathBuf, create: bool },
 }
 
 impl MasterKeySource {
+    /// `--demo`: a missing default key may be created even for https.
+    pub fn creating(self) -> Self {
+        match self {
+            MasterKeySource::Default { path, legacy, .. } => MasterKeySource::Default { path, legacy, create: true },
+            other => other,
+        }
+    }
+
     pub fn load(&self) -> Result<ambula_backend::MasterKey, String> {
         match self {
             MasterKeySource::Inline(key) => Ok(key.clone()),
-            MasterKeySource::File { path, create: true } => ambula_backend::MasterKey::read_or_create_file(path),
-            MasterKeySource::File { path, create: false } => ambula_backend::MasterKey::read_file(path),
+            MasterKeySource::File(path) => ambula_backend::MasterKey::read_file(path),
+            MasterKeySource::Default { path, legacy, create } => {
+                if !path.exists() && legacy.exists() {
+                    move_legacy_key(legacy, path)?;
+                }
+                if path.exists() || *create {
+                    return ambula_backend::MasterKey::read_or_create_file(path);
+                }
+                Err(format!(
+                    "no master key configured and none at {path}. Create one, keep it apart from the database and \
+                     back it up separately:\n    mkdir -p -m 700 {dir} && (umask 077; openssl rand -base64 32 > {path})\n\
+                     or set AMBULA_MASTER_KEY_FILE / AMBULA_MASTER_KEY (see docs/operations.md, \"Keys\")",
+                    path = path.display(),
+                    dir = path.parent().map(|d| d.display().to_string()).unwrap_or_else(|| ".".into()),
+                ))
+            }
         }
     }
+}
+
+/// Moves an older install's `<data dir>/master.key` to the key directory:
+/// copy, read both back and compare, then remove the old file. Says so once
+/// on stderr.
+fn move_legacy_key(from: &std::path::Path, to: &std::path::Path) -> Result<(), String> {
+    let key = ambula_backend::MasterKey::read_file(from)?;
+    key.write_new_file(to)?;
+    let copied = ambula_backend::MasterKey::read_file(to)?;
+    if copied.id() != key.id() {
+        return Err(format!("copying the master key to {} did not verify; {} is left in place", to.display(), from.display()));
+    }
+    std::fs::remove_file(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    eprintln!(
+        "note: moved the master key from {} (beside the database) to {}. Back it up separately from the database.",
+        from.display(),
+        to.display()
+    );
+    Ok(())
+}
+
+/// `keys` beside the data directory: `./data` → `./keys`.
+pub fn default_key_dir(data_dir: &std::path::Path) -> PathBuf {
+    let data_dir = match data_dir.file_name() {
+        Some(_) => data_dir.to_path_buf(),
+        None => std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf()),
+    };
+    match data_dir.parent() {
+        Some(parent) => parent.join("keys"),
+        None => PathBuf::from("/var/lib/ambula-keys"),
+    }
+}
+
+/// Whether `path` is `dir` or lies inside it (compared as absolute paths,
+/// without following links).
+fn is_inside(path: &std::path::Path, dir: &std::path::Path) -> bool {
+    let normal = |p: &std::path::Path| -> PathBuf {
+        let absolute = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        absolute.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+    };
+    normal(path).starts_with(normal(dir))
 }
 
 /// Each problem names the setting, the value and what would be accepted.
@@ -241,6 +320,7 @@ impl Config {
         let signups_per_network_per_hour =
             number("AMBULA_SIGNUPS_PER_NETWORK_PER_HOUR", file.signups_per_network_per_hour, 10, 1..=1_000_000) as u32;
         let signups_per_hour = number("AMBULA_SIGNUPS_PER_HOUR", file.signups_per_hour, 200, 1..=1_000_000) as u32;
+        let key_cache = Duration::from_secs(number("AMBULA_KEY_CACHE_SECS", file.key_cache_secs, 5, 0..=300));
         let checkpoint_every =
             Duration::from_secs(60 * number("AMBULA_AUDIT_CHECKPOINT_MINUTES", file.audit_checkpoint_minutes, 15, 1..=1440));
 
@@ -261,25 +341,37 @@ impl Config {
                 problems.push("AMBULA_DATABASE_OWNER_URL / database_owner_url: must be a postgres:// URL".to_owned());
             }
         }
+        let key_dir = pick("AMBULA_KEY_DIR", file.key_dir).map(PathBuf::from).unwrap_or_else(|| default_key_dir(&data_dir));
+        if is_inside(&key_dir, &data_dir) {
+            problems.push(format!(
+                "AMBULA_KEY_DIR / key_dir: {} is inside the data directory {}; keep keys apart from the data (a copy of the data directory would carry them)",
+                key_dir.display(),
+                data_dir.display()
+            ));
+        }
+        let https = tls.is_some() || public_url.starts_with("https://");
+        let default_key = MasterKeySource::Default {
+            path: key_dir.join("master.key"),
+            legacy: data_dir.join("master.key"),
+            create: !https,
+        };
         let master_key = match (env("AMBULA_MASTER_KEY").filter(|v| !v.trim().is_empty()), pick("AMBULA_MASTER_KEY_FILE", file.master_key_file)) {
             (Some(_), Some(_)) => {
                 problems.push("AMBULA_MASTER_KEY and AMBULA_MASTER_KEY_FILE: set one or the other, not both".to_owned());
-                MasterKeySource::File { path: data_dir.join("master.key"), create: false }
+                default_key
             }
             (Some(inline), None) => match ambula_backend::MasterKey::parse(&inline) {
                 Ok(key) => MasterKeySource::Inline(key),
                 Err(e) => {
                     problems.push(format!("AMBULA_MASTER_KEY: {e}"));
-                    MasterKeySource::File { path: data_dir.join("master.key"), create: false }
+                    default_key
                 }
             },
-            (None, Some(path)) => MasterKeySource::File { path: PathBuf::from(path), create: false },
-            (None, None) => MasterKeySource::File { path: data_dir.join("master.key"), create: true },
+            (None, Some(path)) => MasterKeySource::File(PathBuf::from(path)),
+            (None, None) => default_key,
         };
-        let key_dir = match &master_key {
-            MasterKeySource::File { path, .. } => path.parent().map(PathBuf::from).unwrap_or_default(),
-            MasterKeySource::Inline(_) => data_dir.clone(),
-        };
+        // The audit key (`audit.key`) and, beside it, the checkpoints live
+        // with the other keys, never in the data directory.
         let audit = crate::audit_config::resolve(
             &key_dir,
             &data_dir,
@@ -345,6 +437,8 @@ impl Config {
                 sms,
                 database_owner_url,
                 master_key,
+                key_dir,
+                key_cache,
                 tls,
                 bind,
                 database_url,

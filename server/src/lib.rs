@@ -56,7 +56,8 @@ pub fn services(config: &Config, db: Db) -> Result<Services, String> {
             ..AuthSettings::default()
         },
         config.public_url.clone(),
-        master_key,
+        ambula_backend::Keyring::new(master_key, std::sync::Arc::new(ambula_backend::DirKeyStore::new(config.key_dir.join("clinics"))))
+            .revalidate_after(config.key_cache),
         audit_key,
     )
     .with_audit_checkpoints(Some(ambula_backend::audit::checkpoint::CheckpointDir::new(&config.audit.checkpoint_dir)))

@@ -61,8 +61,9 @@ enum Command {
         #[arg(long)]
         email: String,
     },
-    /// Delete a clinic: sessions end, its data key is destroyed (its
-    /// encrypted data and backups become unreadable). Cannot be undone.
+    /// Delete a clinic: sessions end, its data key and its key file in the
+    /// key directory are destroyed (its encrypted data, in the database and
+    /// in database backups, becomes unreadable). Cannot be undone.
     DeleteClinic {
         #[arg(long)]
         id: uuid::Uuid,
@@ -110,9 +111,30 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> Result<(), String> {
+async fn run(command: Command, mut config: Config) -> Result<(), String> {
+    if matches!(command, Command::Serve { demo: true } | Command::SeedDemo) {
+        // A demo may create its master key (in the key dir) even for https.
+        config.master_key = config.master_key.creating();
+    }
+    // The master key first: a missing one stops before the database is touched.
+    config.master_key.load().map_err(|e| format!("master key: {e}"))?;
     let db = server::connect(&config).await.map_err(|e| e.to_string())?;
     let services = server::services(&config, db.clone())?;
+    // Older clinic keys move under their clinic's KEK; KEKs an interrupted
+    // deletion left behind are destroyed. Idempotent, every start.
+    let upkeep = admin::upkeep_keys(&services).await.map_err(|e| format!("key upkeep: {e}"))?;
+    if upkeep.upgraded > 0 {
+        eprintln!(
+            "note: {} clinic data key(s) now wrapped by their clinic's key in {}. Database backups taken \
+             before this start still hold them under the master key alone: replace those backups, or rotate \
+             the master key and destroy the old one.",
+            upkeep.upgraded,
+            config.key_dir.join("clinics").display()
+        );
+    }
+    if upkeep.shredded > 0 {
+        eprintln!("note: destroyed {} key file(s) of deleted clinics.", upkeep.shredded);
+    }
     match command {
         Command::Migrate => {
             println!("Database is up to date ({:?}).", db.backend());
@@ -189,10 +211,10 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }
         Command::RotateMasterKey { new_key_file } => {
             let new = ambula_backend::MasterKey::read_file(&new_key_file)?;
-            let count = admin::rotate_master_key(&services, &new).await.map_err(|e| e.to_string())?;
+            let (count, resealed) = admin::rotate_master_key(&services, &new).await.map_err(|e| e.to_string())?;
             println!(
-                "Re-wrapped {count} data key(s) under master key {}. Configure the new key \
-                 (AMBULA_MASTER_KEY_FILE={}) and restart; then destroy the old one.",
+                "Re-wrapped {count} data key(s) and re-sealed {resealed} clinic key file(s) under master key {}. \
+                 Configure the new key (AMBULA_MASTER_KEY_FILE={}) and restart; then destroy the old one.",
                 new.id(),
                 new_key_file.display()
             );
@@ -210,7 +232,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 return Err("deleting a clinic cannot be undone: add --yes to confirm".into());
             }
             let destroyed = admin::delete_clinic(&services, id).await.map_err(|e| e.to_string())?;
-            println!("Clinic {id} deleted; {destroyed} data key(s) destroyed.");
+            println!("Clinic {id} deleted; {destroyed} data key(s) and its key file destroyed.");
         }
         Command::Serve { demo } => {
             // Before anything slow, so a stop request during start-up is

@@ -34,13 +34,12 @@ where
 {
     let db = TestDb::new(kind).await;
     let smtp = SmtpSink::start().await;
-    let env: HashMap<&str, String> = HashMap::from([
+    let mut env: HashMap<&str, String> = HashMap::from([
         ("AMBULA_BIND", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", db.url.clone()),
         ("AMBULA_SMTP_URL", smtp.url()),
         ("AMBULA_FAILURES_PER_NETWORK_PER_HOUR", "20".to_owned()),
-        ("AMBULA_MASTER_KEY", ambula_backend::MasterKey::generate().encode()),
     ]);
+    env.extend(db.server_env());
     let config = Config::from_sources(FileConfig::default(), |k| env.get(k).cloned()).unwrap();
     let services = server::services(&config, db.db.clone()).unwrap();
     let app = server::Application::build(&config, services).await.unwrap();

@@ -9,12 +9,14 @@ use std::{
 
 fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    // The data dir holds the generated master key: keep it out of the repo.
-    let data = std::env::temp_dir().join(format!("ambula-cli-data-{}", std::process::id()));
+    // The data and key directories (the generated master key, the audit key)
+    // stay in this process's temporary directory, out of the repo.
+    let root = std::env::temp_dir().join(format!("ambula-cli-{}", std::process::id()));
     command
         .env_remove("DATABASE_URL")
         .env_remove("AMBULA_DATABASE_OWNER_URL")
-        .env("AMBULA_DATA_DIR", data)
+        .env("AMBULA_DATA_DIR", root.join("data"))
+        .env("AMBULA_KEY_DIR", root.join("keys"))
         .env("RUST_LOG", "warn");
     command
 }

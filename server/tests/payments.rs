@@ -31,9 +31,8 @@ struct TestApp {
 async fn start(db: &TestDb, payments: bool) -> (String, Services, tokio::sync::oneshot::Sender<()>) {
     let mut env: HashMap<&str, String> = HashMap::from([
         ("AMBULA_BIND", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", db.url.clone()),
-        ("AMBULA_MASTER_KEY", ambula_backend::MasterKey::generate().encode()),
     ]);
+    env.extend(db.server_env());
     if payments {
         // The provider is never called here: only its webhooks are.
         env.insert("AMBULA_PAYMENTS_URL", "http://127.0.0.1:9".to_owned());

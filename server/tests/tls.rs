@@ -48,9 +48,8 @@ impl Drop for Pem {
 fn env_for(db: &TestDb, tls: Option<&Pem>) -> HashMap<&'static str, String> {
     let mut env = HashMap::from([
         ("AMBULA_BIND", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", db.url.clone()),
-        ("AMBULA_MASTER_KEY", ambula_backend::MasterKey::generate().encode()),
     ]);
+    env.extend(db.server_env());
     if let Some(pem) = tls {
         env.insert("AMBULA_TLS_CERT", pem.cert.display().to_string());
         env.insert("AMBULA_TLS_KEY", pem.key.display().to_string());

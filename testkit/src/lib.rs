@@ -7,7 +7,7 @@
 
 pub mod fixtures;
 
-use ambula_backend::{audit::checkpoint::CheckpointDir, AuditKey, AuthSettings, Clock, Db, Mailer, MasterKey, Services};
+use ambula_backend::{audit::checkpoint::CheckpointDir, AuditKey, AuthSettings, Clock, Db, DirKeyStore, Keyring, Mailer, MasterKey, Services};
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex},
@@ -46,6 +46,9 @@ pub struct TestDb {
     /// Where `services()` keeps the audit checkpoints (a temp directory of
     /// its own, removed by `cleanup`).
     pub checkpoint_dir: PathBuf,
+    /// This test's key directory (clinic KEKs in `clinics/`), outside the
+    /// database, as in production.
+    pub key_dir: PathBuf,
     cleanup: Cleanup,
 }
 
@@ -112,7 +115,8 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(format!("ambula-test-{id}"));
                 let url = format!("sqlite://{}/ambula.db", dir.display());
                 let db = Db::connect(&url).await.expect("sqlite opens");
-                TestDb { db, owner_url: url.clone(), url, checkpoint_dir, cleanup: Cleanup::Dir(dir) }
+                let key_dir = std::env::temp_dir().join(format!("ambula-test-keys-{id}"));
+                TestDb { db, owner_url: url.clone(), url, checkpoint_dir, key_dir, cleanup: Cleanup::Dir(dir) }
             }
             Kind::Postgres => {
                 let admin_url = pg_admin_url();
@@ -128,7 +132,8 @@ impl TestDb {
                 let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
                 let url = format!("{base}/{name}");
                 let db = Db::connect(&url).await.expect("test database opens");
-                TestDb { db, owner_url: url.clone(), url, checkpoint_dir, cleanup: Cleanup::PgDatabase { admin_url, name } }
+                let key_dir = std::env::temp_dir().join(format!("ambula-test-keys-{id}"));
+                TestDb { db, owner_url: url.clone(), url, checkpoint_dir, key_dir, cleanup: Cleanup::PgDatabase { admin_url, name } }
             }
         }
     }
@@ -136,6 +141,8 @@ impl TestDb {
     pub async fn cleanup(self) {
         self.db.close().await;
         let _ = std::fs::remove_dir_all(&self.checkpoint_dir);
+        let _ = std::fs::remove_dir_all(&self.key_dir);
+        let _ = std::fs::remove_dir_all(self.data_dir());
         match self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -151,21 +158,49 @@ impl TestDb {
         }
     }
 
+    /// The environment a server built from `Config` needs to run over this
+    /// database without touching the checkout: the database URL, a fresh
+    /// inline master key, and data, key and checkpoint directories of this
+    /// test's own (all removed by `cleanup`).
+    pub fn server_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", self.url.clone()),
+            ("AMBULA_MASTER_KEY", MasterKey::generate().encode()),
+            ("AMBULA_DATA_DIR", self.data_dir().display().to_string()),
+            ("AMBULA_KEY_DIR", self.key_dir.display().to_string()),
+            ("AMBULA_AUDIT_CHECKPOINT_DIR", self.checkpoint_dir.display().to_string()),
+        ]
+    }
+
+    /// A data directory for a server over this database (beside, never
+    /// holding, the key directory).
+    pub fn data_dir(&self) -> PathBuf {
+        self.key_dir.with_extension("data")
+    }
+
     /// Services over this database with an adjustable clock (tests move it
-    /// forward with `services.clock.advance`), a fresh master key, a fresh
-    /// audit key and audit checkpoints in `checkpoint_dir`.
+    /// forward with `services.clock.advance`), a fresh master key, this
+    /// test's key directory, a fresh audit key and audit checkpoints in
+    /// `checkpoint_dir`.
     pub fn services(&self, mailer: Mailer) -> Services {
         let mut services = Services::new(
             self.db.clone(),
             mailer,
             AuthSettings::default(),
             "http://127.0.0.1:3000".to_owned(),
-            MasterKey::generate(),
+            self.keyring(MasterKey::generate()),
             AuditKey::generate(),
         )
         .with_audit_checkpoints(Some(CheckpointDir::new(&self.checkpoint_dir)));
         services.clock = Clock::adjustable();
         services
+    }
+}
+
+impl TestDb {
+    /// A keyring over this test's key directory.
+    pub fn keyring(&self, master: MasterKey) -> Keyring {
+        Keyring::new(master, std::sync::Arc::new(DirKeyStore::new(self.key_dir.join("clinics"))))
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::{
     audit::{self, Actor, Entry},
     envelope::{self, MasterKey},
+    key_upkeep,
     error::ServiceError,
     repo,
     scope::ClinicScope,
@@ -13,18 +14,30 @@ use crate::{
 use ambula_domain::{ClinicId, EmailAddress};
 use uuid::Uuid;
 
-/// Re-wraps every data key under `new`. The caller then configures `new`
-/// as the master key; the old one can be destroyed.
-pub async fn rotate_master_key(services: &Services, new: &MasterKey) -> Result<usize, ServiceError> {
+/// Re-wraps the master-wrapped data keys and re-seals every clinic KEK
+/// under `new`; returns how many of each. The caller then configures `new`
+/// as the master key; the old one can be destroyed. Repeatable after an
+/// interruption (what is already under `new` is skipped).
+pub async fn rotate_master_key(services: &Services, new: &MasterKey) -> Result<(usize, usize), ServiceError> {
     let mut tx = services.db.write().await?;
     let count = envelope::rotate_master_key(&mut tx, services.keys.master(), new).await?;
     tx.commit().await?;
-    Ok(count)
+    let resealed = key_upkeep::reseal_keks(services.keys.store().as_ref(), services.keys.master(), new)?;
+    Ok((count, resealed))
+}
+
+/// Start-up key upkeep (idempotent): older master-wrapped clinic keys move
+/// under their clinic's KEK; KEKs an interrupted deletion left are shredded.
+pub async fn upkeep_keys(services: &Services) -> Result<key_upkeep::Upkeep, ServiceError> {
+    Ok(key_upkeep::upkeep(&services.keys, &services.db).await?)
 }
 
 /// Deletes a clinic: it disappears for everyone at once (sessions end), and
-/// its data key is destroyed, so its encrypted records, here and in every
-/// backup, can no longer be read. The audit trail keeps the fact.
+/// its data key row and its KEK (in the key store, outside the database) are
+/// destroyed, so its encrypted records, here and in every database backup,
+/// can no longer be read. The KEK goes after the commit (a rolled-back
+/// deletion must not lose the key); if that step fails, the start-up upkeep
+/// retries it. The audit trail keeps the fact.
 pub async fn delete_clinic(services: &Services, clinic: Uuid) -> Result<u64, ServiceError> {
     let scope = ClinicScope::new(ClinicId::from_uuid(clinic));
     let now = services.now();
@@ -38,6 +51,9 @@ pub async fn delete_clinic(services: &Services, clinic: Uuid) -> Result<u64, Ser
     let entry = Entry::ok("clinic.delete", "clinic", clinic).detail(format!("{destroyed} data key(s) destroyed"));
     audit::record(&mut tx, &scope, &actor, entry, now).await?;
     tx.commit().await?;
+    services.keys.shred_clinic_kek(clinic).map_err(|e| {
+        ServiceError::Internal(format!("clinic deleted, but its key file could not be destroyed ({e}); restart the server to retry"))
+    })?;
     Ok(destroyed)
 }
 
