@@ -43,14 +43,42 @@ pub async fn me() -> Result<MeView, AppError> {
     })
 }
 
+/// What the sign-up form led to, for the page: signed in (and sent to the
+/// app), or a link mailed to `check_email`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignUpView {
+    pub check_email: Option<String>,
+}
+
 #[server(endpoint = "sign_up")]
 pub async fn sign_up(
     #[server(flatten)] form: SignupForm,
     #[server(flatten)] extra: NoExtraFields,
-) -> Result<(), AppError> {
+) -> Result<SignUpView, AppError> {
     let _ = extra;
     let services = session::services()?;
-    let signed = accounts::sign_up(&services, &form, &session::client_info()).await?;
+    match accounts::sign_up_form(&services, &form, &session::client_info()).await? {
+        accounts::SignUpAnswer::SignedIn(signed) => {
+            session::set_session_cookie(&signed.token);
+            leptos_axum::redirect("/app");
+            Ok(SignUpView::default())
+        }
+        accounts::SignUpAnswer::CheckEmail(email) => Ok(SignUpView { check_email: Some(email.to_string()) }),
+    }
+}
+
+/// The clinic a sign-up confirmation link would create.
+#[server(endpoint = "sign_up_info")]
+pub async fn sign_up_info(token: String) -> Result<String, AppError> {
+    let services = session::services()?;
+    Ok(accounts::sign_up_details(&services, &token).await?)
+}
+
+/// Creates the clinic of a confirmed sign-up and signs its owner in.
+#[server(endpoint = "confirm_sign_up")]
+pub async fn confirm_sign_up(token: String) -> Result<(), AppError> {
+    let services = session::services()?;
+    let signed = accounts::confirm_sign_up(&services, &token, &session::client_info()).await?;
     session::set_session_cookie(&signed.token);
     leptos_axum::redirect("/app");
     Ok(())

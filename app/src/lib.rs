@@ -91,6 +91,7 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(SignUpRoute, SignUpPage);
+lazy_page!(ConfirmSignUpRoute, ConfirmSignUpPage);
 lazy_page!(AcceptInviteRoute, AcceptInvitePage);
 lazy_page!(DashboardRoute, DashboardPage);
 lazy_page!(CalendarRoute, CalendarPage);
@@ -136,6 +137,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=Landing/>
                 <Route path=path!("/sign-in") view=SignInPage/>
                 <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()}/>
+                <Route path=path!("/sign-up/confirm/:token") view={Lazy::<ConfirmSignUpRoute>::new()}/>
                 <Route path=path!("/invite/:token") view={Lazy::<AcceptInviteRoute>::new()}/>
                 <Route path=path!("/sign-in/code") view={Lazy::<MfaCodeRoute>::new()}/>
                 <Route path=path!("/sign-in/set-up-mfa") view={Lazy::<EnrolMfaRoute>::new()}/>

@@ -37,6 +37,34 @@ pub struct AuthSettings {
     pub hash_queue_limit: usize,
     /// How long a password-only session may take to complete MFA.
     pub mfa_step_ttl: Duration,
+    /// Whether anyone may create a clinic from the sign-up page, and how.
+    pub signup: SignupMode,
+    /// How long a sign-up confirmation link stays valid.
+    pub signup_ttl: Duration,
+}
+
+/// How the public sign-up page creates clinics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignupMode {
+    /// The clinic is created at once and its owner signed in. Says when an
+    /// address already has an account: for local use and trusted networks.
+    Open,
+    /// The form answers "check your email" whatever the address; the link
+    /// mailed to it creates the clinic. Needs SMTP.
+    VerifyEmail,
+    /// No public sign-up: clinics are created with `server create-clinic`.
+    Closed,
+}
+
+impl SignupMode {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "open" => Some(SignupMode::Open),
+            "verify-email" | "verify" => Some(SignupMode::VerifyEmail),
+            "closed" | "off" => Some(SignupMode::Closed),
+            _ => None,
+        }
+    }
 }
 
 impl Default for AuthSettings {
@@ -56,6 +84,8 @@ impl Default for AuthSettings {
             reset_requests_per_account_per_hour: 3,
             hash_queue_limit: 32,
             mfa_step_ttl: Duration::from_secs(10 * 60),
+            signup: SignupMode::Open,
+            signup_ttl: Duration::from_secs(24 * 60 * 60),
         }
     }
 }

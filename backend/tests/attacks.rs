@@ -5,6 +5,7 @@
 //! on SQLite and PostgreSQL.
 
 use ambula_backend::{
+    config::SignupMode,
     on_tx,
     repo::sessions::Stage,
     services::{accounts, auth, mfa, staff},
@@ -15,7 +16,7 @@ use ambula_domain::{
     security::{MemberForm, MfaCodeForm, ResetPasswordForm, ResetRequestForm},
 };
 use ambula_testkit::{
-    fixtures::{client_at, code_now, enable_mfa, invite_token, login, sign_up, PASSWORD},
+    fixtures::{client_at, code_now, enable_mfa, invite_token, login, sign_up, signup_form, PASSWORD},
     Kind, SmtpSink, TestDb,
 };
 use std::time::Duration;
@@ -29,6 +30,7 @@ ambula_testkit::on_both_backends!(
     one_reset_link_used_twice_at_once_works_once,
     reset_requests_answer_alike_and_are_bounded,
     removing_mfa_needs_the_second_factor,
+    verified_sign_up_answers_alike_and_its_link_creates_one_clinic,
 );
 
 struct Ctx {
@@ -251,9 +253,14 @@ async fn sign_up_flood_is_bounded_per_network_and_in_all(ctx: Ctx) {
 
 async fn reset_token(ctx: &Ctx, n: usize) -> String {
     let mail = ctx.smtp.wait_for(n).await;
-    let body = mail.get(n - 1).expect("the reset mail").data.replace("=\r\n", "");
-    let start = body.find("/reset-password/").expect("link in the email") + "/reset-password/".len();
-    body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    link_token(&mail.get(n - 1).expect("the reset mail").data, "/reset-password/").expect("link in the email")
+}
+
+/// The token of the link under `path` in a mail's text, if it has one.
+fn link_token(data: &str, path: &str) -> Option<String> {
+    let body = data.replace("=\r\n", "");
+    let start = body.find(path)? + path.len();
+    Some(body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
 }
 
 /// Two requests using one reset link at the same moment: exactly one sets
@@ -303,4 +310,54 @@ async fn removing_mfa_needs_the_second_factor(ctx: Ctx) {
     s.clock.advance(Duration::from_secs(30));
     mfa::disable(s, &owner, PASSWORD, &code_now(s, &secret, 0)).await.unwrap();
     assert_eq!(owner_count(&ctx, "SELECT count(*) FROM users WHERE mfa_secret IS NOT NULL").await, 0);
+}
+
+/// Sign-up with a verified address: a known and an unknown address get the
+/// same answer and nothing is created; the known one is told by mail that
+/// it has an account (no link), the unknown one gets a link that creates
+/// the clinic once, even when used twice at the same moment. Past three
+/// requests an hour an address gets no more mail, and the same answer.
+async fn verified_sign_up_answers_alike_and_its_link_creates_one_clinic(mut ctx: Ctx) {
+    ctx.services.auth.signup = SignupMode::VerifyEmail;
+    let s = &ctx.services;
+    sign_up(s, "A", "a@a.example", &client_at("192.0.2.1")).await;
+    let net = client_at("192.0.2.2");
+    for (clinic, email) in [("Copy", "a@a.example"), ("Harbour", "new@b.example")] {
+        match accounts::sign_up_form(s, &signup_form(clinic, email), &net).await {
+            Ok(accounts::SignUpAnswer::CheckEmail(to)) => assert_eq!(to.as_str(), email),
+            Ok(accounts::SignUpAnswer::SignedIn(_)) => panic!("{email}: signed in without a confirmed address"),
+            Err(error) => panic!("{email}: {error:?}"),
+        }
+    }
+    assert_eq!(owner_count(&ctx, "SELECT count(*) FROM clinics").await, 1, "nothing created before the link is used");
+    let mail = ctx.smtp.wait_for(2).await;
+    let to = |who: &str| mail.iter().find(|m| m.to == vec![format!("<{who}>")]).unwrap_or_else(|| panic!("no mail to {who}")).data.clone();
+    let known = to("a@a.example");
+    assert!(known.contains("already has an account") && link_token(&known, "/sign-up/confirm/").is_none(), "{known}");
+    let token = link_token(&to("new@b.example"), "/sign-up/confirm/").expect("a confirmation link");
+    assert_eq!(accounts::sign_up_details(s, &token).await.unwrap(), "Harbour");
+    assert!(matches!(accounts::sign_up_details(s, "not-a-token").await, Err(ServiceError::NotFound)));
+
+    let (here, there) = (client_at("192.0.2.3"), client_at("192.0.2.4"));
+    let (first, second) = tokio::join!(accounts::confirm_sign_up(s, &token, &here), accounts::confirm_sign_up(s, &token, &there));
+    let signed = match (first, second) {
+        (Ok(signed), Err(other)) | (Err(other), Ok(signed)) => {
+            assert!(field(Err::<(), _>(other), "token").contains("already used"));
+            signed
+        }
+        (first, second) => panic!("exactly one use creates the clinic: {:?} / {:?}", first.map(|_| ()), second.map(|_| ())),
+    };
+    let owner = auth::authenticate(s, &signed.token).await.unwrap();
+    assert_eq!((owner.clinic_name.as_str(), owner.email.as_str()), ("Harbour", "new@b.example"));
+    assert_eq!(owner_count(&ctx, "SELECT count(*) FROM clinics").await, 2);
+    assert_eq!(owner_count(&ctx, "SELECT count(*) FROM users WHERE email = 'new@b.example'").await, 1);
+    login(s, "new@b.example", PASSWORD, &client_at("192.0.2.3")).await.expect("the password chosen on the form");
+
+    for _ in 0..4 {
+        let again = accounts::sign_up_form(s, &signup_form("Copy", "a@a.example"), &net).await;
+        assert!(matches!(again, Ok(accounts::SignUpAnswer::CheckEmail(_))), "the same answer, mail or not");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let to_known = ctx.smtp.messages().iter().filter(|m| m.to == vec!["<a@a.example>".to_owned()]).count();
+    assert_eq!(to_known, 3, "three mails an hour for one address");
 }

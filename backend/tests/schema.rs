@@ -14,6 +14,7 @@ const GLOBAL_TABLES: &[(&str, &str)] = &[
     ("login_throttle", "failed sign-ins per email address, before any clinic is known"),
     ("mfa_recovery_codes", "belong to a person (users), not a clinic"),
     ("password_resets", "belong to a person (users), not a clinic"),
+    ("signup_requests", "a clinic that does not exist yet, waiting for its owner's email to be confirmed"),
     ("security_events", "a person's sign-in history spans clinics; clinic_id is set where known"),
     ("data_keys", "wrapped keys, one per clinic plus the system key; useless without the master key"),
     ("_sqlx_migrations", "migration bookkeeping"),

@@ -26,6 +26,7 @@ pub struct FileConfig {
     pub failures_per_network_per_hour: Option<u64>,
     pub signups_per_network_per_hour: Option<u64>,
     pub signups_per_hour: Option<u64>,
+    pub signup: Option<String>,
     pub database_owner_url: Option<String>,
     pub master_key_file: Option<String>,
     pub key_dir: Option<String>,
@@ -69,6 +70,10 @@ pub struct Config {
     pub failures_per_network_per_hour: u32,
     pub signups_per_network_per_hour: u32,
     pub signups_per_hour: u32,
+    /// `AMBULA_SIGNUP`: how the public sign-up page creates clinics. Default:
+    /// `open` on an http:// address (local use), `verify-email` on https://
+    /// with SMTP, `closed` on https:// without it.
+    pub signup: ambula_backend::config::SignupMode,
     /// PostgreSQL: the owner's connection, used only to migrate. The app
     /// itself runs as DATABASE_URL's unprivileged role.
     pub database_owner_url: Option<String>,
@@ -350,6 +355,23 @@ impl Config {
             ));
         }
         let https = tls.is_some() || public_url.starts_with("https://");
+        use ambula_backend::config::SignupMode;
+        let signup = match pick("AMBULA_SIGNUP", file.signup.clone()) {
+            Some(raw) => match SignupMode::parse(&raw) {
+                Some(SignupMode::VerifyEmail) if smtp_url.is_none() => {
+                    problems.push("AMBULA_SIGNUP=verify-email needs AMBULA_SMTP_URL: the confirmation link is mailed".to_owned());
+                    SignupMode::Closed
+                }
+                Some(mode) => mode,
+                None => {
+                    problems.push(format!("AMBULA_SIGNUP / signup: {raw:?} must be open, verify-email or closed"));
+                    SignupMode::Closed
+                }
+            },
+            None if !https => SignupMode::Open,
+            None if smtp_url.is_some() => SignupMode::VerifyEmail,
+            None => SignupMode::Closed,
+        };
         let default_key = MasterKeySource::Default {
             path: key_dir.join("master.key"),
             legacy: data_dir.join("master.key"),
@@ -456,6 +478,7 @@ impl Config {
                 failures_per_network_per_hour,
                 signups_per_network_per_hour,
                 signups_per_hour,
+                signup,
             })
         } else {
             Err(ConfigError(problems))
@@ -496,6 +519,21 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
         assert!(!config.https());
         assert_eq!(config.idle_timeout, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn sign_up_is_verified_by_email_on_https_and_closed_without_mail() {
+        use ambula_backend::config::SignupMode;
+        let mode = |env: &[(&str, &str)]| load(env, FileConfig::default()).map(|c| c.signup);
+        assert_eq!(mode(&[]).unwrap(), SignupMode::Open, "local http: open");
+        let https = ("AMBULA_PUBLIC_URL", "https://clinic.example");
+        let smtp = ("AMBULA_SMTP_URL", "smtp://127.0.0.1:2525");
+        assert_eq!(mode(&[https, smtp]).unwrap(), SignupMode::VerifyEmail);
+        assert_eq!(mode(&[https]).unwrap(), SignupMode::Closed, "no mail, no public sign-up");
+        assert_eq!(mode(&[https, smtp, ("AMBULA_SIGNUP", "open")]).unwrap(), SignupMode::Open);
+        let unverifiable = mode(&[("AMBULA_SIGNUP", "verify-email")]).unwrap_err().to_string();
+        assert!(unverifiable.contains("AMBULA_SMTP_URL"), "{unverifiable}");
+        assert!(mode(&[("AMBULA_SIGNUP", "sometimes")]).unwrap_err().to_string().contains("AMBULA_SIGNUP"));
     }
 
     #[test]

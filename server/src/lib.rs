@@ -53,6 +53,7 @@ pub fn services(config: &Config, db: Db) -> Result<Services, String> {
             failures_per_network_per_hour: config.failures_per_network_per_hour,
             signups_per_network_per_hour: config.signups_per_network_per_hour,
             signups_per_hour: config.signups_per_hour,
+            signup: config.signup,
             ..AuthSettings::default()
         },
         config.public_url.clone(),

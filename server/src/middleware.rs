@@ -191,7 +191,7 @@ mod tests {
 
 /// Paths whose last segment is a bearer secret: what a request log shows
 /// instead of the token.
-const SECRET_PATHS: &[&str] = &["/reset-password/", "/invite/", "/calendar/feeds/"];
+const SECRET_PATHS: &[&str] = &["/reset-password/", "/invite/", "/sign-up/confirm/", "/calendar/feeds/"];
 
 /// The request path as logs may show it: a token in a link is replaced by
 /// `[redacted]` (a leaked log must not be a way in).

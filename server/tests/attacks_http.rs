@@ -19,15 +19,40 @@ ambula_testkit::on_both_backends!(
     live_refreshes_are_not_activity,
 );
 
+const VERIFIED_SIGN_UP: &[(&str, &str)] = &[("AMBULA_SIGNUP", "verify-email")];
+
+mod verified_sign_up {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        run_with(Kind::Sqlite, VERIFIED_SIGN_UP, verified_sign_up_answers_alike_over_http).await
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        run_with(Kind::Postgres, VERIFIED_SIGN_UP, verified_sign_up_answers_alike_over_http).await
+    }
+}
+
 struct App {
     url: String,
     client: Client,
     /// The database behind the application's back (None for the spawned
     /// binary's tests).
     owner: Option<ambula_backend::Db>,
+    smtp: Option<SmtpSink>,
 }
 
 async fn run<F, Fut>(kind: Kind, case: F)
+where
+    F: FnOnce(App) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    run_with(kind, &[], case).await
+}
+
+async fn run_with<F, Fut>(kind: Kind, extra: &[(&'static str, &str)], case: F)
 where
     F: FnOnce(App) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -40,6 +65,7 @@ where
         ("AMBULA_FAILURES_PER_NETWORK_PER_HOUR", "20".to_owned()),
     ]);
     env.extend(db.server_env());
+    env.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let config = Config::from_sources(FileConfig::default(), |k| env.get(k).cloned()).unwrap();
     let services = server::services(&config, db.db.clone()).unwrap();
     let app = server::Application::build(&config, services).await.unwrap();
@@ -49,7 +75,7 @@ where
         let _ = stopped.await;
     }));
     let owner = db.owner().await;
-    case(App { url, client: Client::builder().redirect(Policy::none()).build().unwrap(), owner: Some(owner.clone()) }).await;
+    case(App { url, client: Client::builder().redirect(Policy::none()).build().unwrap(), owner: Some(owner.clone()), smtp: Some(smtp) }).await;
     owner.close().await;
     let _ = stop.send(());
     let _ = handle.await;
@@ -72,10 +98,14 @@ impl App {
     }
 
     async fn sign_up(&self, clinic: &str, email: &str) -> String {
-        let form = [("clinic_name", clinic), ("time_zone", "Europe/Lisbon"), ("owner_name", "Owner"), ("email", email), ("password", PASSWORD), ("confirm_adult", "on")];
-        let response = self.post("/api/sign_up", &form, None).await;
+        let response = self.sign_up_form(clinic, email).await;
         assert_eq!(response.status(), StatusCode::OK);
         cookie(&response)
+    }
+
+    async fn sign_up_form(&self, clinic: &str, email: &str) -> reqwest::Response {
+        let form = [("clinic_name", clinic), ("time_zone", "Europe/Lisbon"), ("owner_name", "Owner"), ("email", email), ("password", PASSWORD), ("confirm_adult", "on")];
+        self.post("/api/sign_up", &form, None).await
     }
 
     async fn sign_in(&self, email: &str) -> reqwest::Response {
@@ -271,12 +301,17 @@ fn tokens_never_reach_the_log() {
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let invite_token = runtime.block_on(async {
-        let app = App { url: url.clone(), client: Client::builder().redirect(Policy::none()).build().unwrap(), owner: None };
+        let app = App { url: url.clone(), client: Client::builder().redirect(Policy::none()).build().unwrap(), owner: None, smtp: None };
         let owner = app.sign_up("Harbour", "ana@harbour.example").await;
         let invite = app.json("/api/invite_staff", &[("email", "joao@harbour.example"), ("role", "nurse")], &owner).await;
         let token = token_of(&invite["link"]);
         assert_eq!(app.post("/api/request_password_reset", &[("email", "ana@harbour.example")], None).await.status(), StatusCode::OK);
-        for path in [format!("/invite/{token}"), "/reset-password/SECRETRESETTOKEN123".into(), "/calendar/feeds/SECRETFEEDTOKEN456.ics".into()] {
+        for path in [
+            format!("/invite/{token}"),
+            "/reset-password/SECRETRESETTOKEN123".into(),
+            "/sign-up/confirm/SECRETSIGNUPTOKEN321".into(),
+            "/calendar/feeds/SECRETFEEDTOKEN456.ics".into(),
+        ] {
             let _ = app.client.get(format!("{url}{path}?also=SECRETQUERY789")).send().await.unwrap();
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -285,7 +320,7 @@ fn tokens_never_reach_the_log() {
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let output = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&output.stderr);
-    for secret in [invite_token.as_str(), "SECRETRESETTOKEN123", "SECRETFEEDTOKEN456", "SECRETQUERY789", "Choose a new password", "/reset-password/"] {
+    for secret in [invite_token.as_str(), "SECRETRESETTOKEN123", "SECRETSIGNUPTOKEN321", "SECRETFEEDTOKEN456", "SECRETQUERY789", "Choose a new password", "/reset-password/"] {
         if secret == "/reset-password/" {
             assert!(!log.contains("/reset-password/") || log.matches("/reset-password/[redacted]").count() == log.matches("/reset-password/").count(), "{log}");
         } else {
@@ -328,4 +363,51 @@ fn demo_refuses_https_and_real_installations() {
     assert!(stderr.contains("besides the demo clinic"), "{stderr}");
     assert!(!String::from_utf8_lossy(&real.stdout).contains("harbour-demo-2026"), "no demo logins printed");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `AMBULA_SIGNUP=verify-email`: the sign-up form's HTTP answer (status,
+/// cookies, body apart from the address itself) is the same for an address
+/// that has an account and one that has not; the mailed link's page creates
+/// nothing when opened, and its button creates the clinic and signs in.
+async fn verified_sign_up_answers_alike_over_http(app: App) {
+    let owner = app.owner.clone().unwrap();
+    let clinics = || async {
+        let mut tx = owner.read().await.unwrap();
+        let (n,): (i64,) = ambula_backend::on_tx!(&mut tx, c => sqlx::query_as("SELECT count(*) FROM clinics").fetch_one(c).await).unwrap();
+        n
+    };
+    // An account that exists, made through a confirmed sign-up itself.
+    let smtp = app.smtp.clone().unwrap();
+    let mut answers = Vec::new();
+    for (clinic, email) in [("Harbour", "ana@harbour.example"), ("Copy", "ana@harbour.example"), ("Other", "nobody@else.example")] {
+        let response = app.sign_up_form(clinic, email).await;
+        let status = response.status();
+        let cookies = response.headers().get_all(header::SET_COOKIE).iter().count();
+        let body = response.text().await.unwrap().replace(email, "EMAIL");
+        answers.push((status, cookies, body));
+        if clinic == "Harbour" {
+            let mail = smtp.wait_for(1).await;
+            let body = mail[0].data.replace("=\r\n", "");
+            let start = body.find("/sign-up/confirm/").expect("a confirmation link") + "/sign-up/confirm/".len();
+            let token: String = body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+            let page = app.client.get(format!("{}/sign-up/confirm/{token}", app.url)).send().await.unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            assert!(page.text().await.unwrap().contains("Harbour"), "the page names the clinic it creates");
+            assert_eq!(clinics().await, 0, "opening the link creates nothing");
+            let confirmed = app.post("/api/confirm_sign_up", &[("token", &token)], None).await;
+            assert_eq!(confirmed.status(), StatusCode::OK);
+            let session = cookie(&confirmed);
+            let me = app.json("/api/me", &[], &session).await;
+            assert_eq!(me["clinic_name"], "Harbour");
+            let again = app.post("/api/confirm_sign_up", &[("token", &token)], None).await;
+            assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "the link works once");
+        }
+    }
+    assert_eq!(answers[0].0, StatusCode::OK);
+    assert_eq!(answers[0].1, 0, "no session before the address is confirmed");
+    assert_eq!(answers[1], answers[2], "a known and an unknown address get the same answer");
+    assert_eq!(clinics().await, 1);
+    let mail = smtp.wait_for(3).await;
+    assert_eq!(mail.len(), 3, "{mail:?}");
+    assert!(mail[1].data.contains("already has an account"), "the known address is told so, by mail only");
 }

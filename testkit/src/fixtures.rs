@@ -23,17 +23,23 @@ fn signed_in(mut context: AuthContext, client: &ClientInfo) -> AuthContext {
     context
 }
 
-/// Signs up a clinic named `clinic` whose owner is `email`; returns the
-/// owner's session token and context.
-pub async fn sign_up(services: &Services, clinic: &str, email: &str, client: &ClientInfo) -> (String, AuthContext) {
-    let form = SignupForm {
+/// The sign-up form for a clinic named `clinic` whose owner, Ana Costa, is
+/// `email` with [`PASSWORD`].
+pub fn signup_form(clinic: &str, email: &str) -> SignupForm {
+    SignupForm {
         clinic_name: clinic.into(),
         time_zone: "Europe/Lisbon".into(),
         owner_name: "Ana Costa".into(),
         email: email.into(),
         password: PASSWORD.into(),
         confirm_adult: Some("on".into()),
-    };
+    }
+}
+
+/// Signs up a clinic named `clinic` whose owner is `email`; returns the
+/// owner's session token and context.
+pub async fn sign_up(services: &Services, clinic: &str, email: &str, client: &ClientInfo) -> (String, AuthContext) {
+    let form = signup_form(clinic, email);
     let signed = accounts::sign_up(services, &form, client).await.expect("sign-up");
     let context = auth::authenticate(services, &signed.token).await.expect("owner session");
     (signed.token, signed_in(context, client))

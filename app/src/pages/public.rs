@@ -1,7 +1,7 @@
 //! Pages for people who are not signed in.
 
 use crate::{
-    api::{AcceptInvite, AcceptInviteSignedIn, SignIn, SignUp},
+    api::{AcceptInvite, AcceptInviteSignedIn, ConfirmSignUp, SignIn, SignUp},
     components::{field_error, last_result, PageReady, time_zone_options, Field, FormAlert, SelectField},
     error::AppError,
 };
@@ -101,9 +101,20 @@ pub fn SignUpPage() -> impl IntoView {
             // set_value leaves the select empty when the zone is not an option.
         }
     });
+    // With verified sign-up the answer is "check your email", whatever the
+    // address: the page never says whether it already has an account.
+    let sent = Memo::new(move |_| value.get().and_then(Result::ok).and_then(|v| v.check_email));
     view! {
         <AuthLayout title="Create your clinic account">
-            <ActionForm action=action>
+            <Show when=move || sent.get().is_some()>
+                <p class="notice" role="status">
+                    "We have sent a link to " <strong>{move || sent.get().unwrap_or_default()}</strong> ". "
+                    "Open it to confirm your email and create your clinic; it works once and expires in 24 hours. "
+                    "If that address already has an Ambula account, the email says so instead. "
+                    "Check your spam folder if nothing arrives."
+                </p>
+            </Show>
+            <ActionForm action=action attr:hidden=move || sent.get().is_some()>
                 <FormAlert value=value/>
                 <fieldset>
                     <legend>"Your clinic"</legend>
@@ -131,6 +142,42 @@ pub fn SignUpPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="switch">"Already have an account? " <A href="/sign-in">"Sign in"</A></p>
+        </AuthLayout>
+    }
+}
+
+/// The link mailed by a verified sign-up. Opening it changes nothing (mail
+/// scanners follow links); the button creates the clinic.
+#[component]
+pub fn ConfirmSignUpPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let info = Resource::new(token, crate::api::sign_up_info);
+    let action = ServerAction::<ConfirmSignUp>::new();
+    let value = last_result(action);
+    view! {
+        <AuthLayout title="Create your clinic">
+            <Suspense fallback=|| view! { <p class="loading">"Checking your link…"</p> }>
+                {move || Suspend::new(async move {
+                    match info.await {
+                        Ok(clinic) => Either::Left(view! {
+                            <p class="lead">"Your email is confirmed. Create " <strong>{clinic}</strong> " and sign in as its owner."</p>
+                            <ActionForm action=action>
+                                <FormAlert value=value/>
+                                <input type="hidden" name="token" value=token()/>
+                                <p class="error" role="alert">{move || field_error(value, "token").get()}</p>
+                                <button type="submit" disabled=move || action.pending().get()>"Create clinic"</button>
+                            </ActionForm>
+                        }),
+                        Err(_) => Either::Right(view! {
+                            <p role="alert">
+                                "This link is not valid, has expired or was already used. "
+                                <A href="/sign-up">"Sign up again"</A> ", or " <A href="/sign-in">"sign in"</A> " if you already did."
+                            </p>
+                        }),
+                    }
+                })}
+            </Suspense>
         </AuthLayout>
     }
 }

@@ -22,6 +22,7 @@ pub mod reminders;
 pub mod rooms;
 pub mod schedule;
 pub mod security_events;
+pub mod signup_requests;
 pub mod series;
 pub mod sessions;
 pub mod users;

@@ -2,6 +2,7 @@
 
 use super::{auth, ClientInfo};
 use crate::{
+    config::SignupMode,
     audit::{self, Actor, Entry},
     crypto,
     envelope::KeyOwner,
@@ -15,11 +16,36 @@ use crate::{
 };
 use ambula_domain::{
     accounts::{AcceptInviteForm, ClinicProfileForm, InviteForm, Signup, SignupForm},
-    ClinicId, EmailAddress, Role, UserId,
+    ClinicId, ClinicName, EmailAddress, PersonName, Role, TimeZoneName, UserId,
 };
 use chrono::{DateTime, Utc};
 
-/// A new clinic with its owner signed in.
+/// What the sign-up page's form led to.
+#[derive(Debug)]
+pub enum SignUpAnswer {
+    SignedIn(auth::SignedIn),
+    /// A link was mailed to this address (or a note that it has an account).
+    CheckEmail(EmailAddress),
+}
+
+/// The sign-up page's form, as this server's [`SignupMode`] says.
+pub async fn sign_up_form(services: &Services, form: &SignupForm, client: &ClientInfo) -> Result<SignUpAnswer, ServiceError> {
+    match services.auth.signup {
+        SignupMode::Open => sign_up(services, form, client).await.map(SignUpAnswer::SignedIn),
+        SignupMode::VerifyEmail => {
+            request_sign_up(services, form, client).await?;
+            let email = form.parse()?.email;
+            Ok(SignUpAnswer::CheckEmail(email))
+        }
+        SignupMode::Closed => Err(ServiceError::field(
+            "clinic_name",
+            "This server does not take new clinics from its sign-up page. Ask its operator to create yours.",
+        )),
+    }
+}
+
+/// A new clinic with its owner signed in, at once.
+/// With [`SignupMode::Open`] only: `request_sign_up` is the path otherwise.
 pub async fn sign_up(
     services: &Services,
     form: &SignupForm,
@@ -47,16 +73,34 @@ pub async fn create_clinic(
 ) -> Result<(ClinicScope, Option<String>), ServiceError> {
     // Hash before taking the write lock: hashing is the slow part.
     let hash = crypto::hash_password(signup.password.expose().to_owned()).await?;
+    let owner = Owner { clinic_name: &signup.clinic_name, time_zone: &signup.time_zone, name: &signup.owner_name, email: &signup.email };
+    create_clinic_hashed(services, &owner, &hash, client).await
+}
+
+/// A new clinic's owner, as the sign-up form (or a confirmed request) gave it.
+struct Owner<'a> {
+    clinic_name: &'a ClinicName,
+    time_zone: &'a TimeZoneName,
+    name: &'a PersonName,
+    email: &'a EmailAddress,
+}
+
+async fn create_clinic_hashed(
+    services: &Services,
+    owner: &Owner<'_>,
+    hash: &str,
+    client: Option<&ClientInfo>,
+) -> Result<(ClinicScope, Option<String>), ServiceError> {
     let now = services.now();
     let mut tx = services.db.write().await?;
-    let scope = repo::clinics::create(&mut tx, &signup.clinic_name, &signup.time_zone, now).await?;
+    let scope = repo::clinics::create(&mut tx, owner.clinic_name, owner.time_zone, now).await?;
     tx.enter(&scope).await?;
     services.keys.ensure_key(&mut tx, KeyOwner::clinic(&scope), now).await?;
     // Every clinic starts with the default note templates.
     super::chart::templates::seed_defaults(&mut tx, &scope, now).await?;
-    let user_id = repo::users::insert(&mut tx, &signup.email, &signup.owner_name, &hash, now).await?;
+    let user_id = repo::users::insert(&mut tx, owner.email, owner.name, hash, now).await?;
     let membership = repo::memberships::insert(&mut tx, &scope, user_id, Role::Owner, now).await?;
-    let actor = Actor { user_id: Some(user_id.as_uuid()), name: signup.owner_name.as_str().to_owned(), ip: client.and_then(|c| c.ip.clone()) };
+    let actor = Actor { user_id: Some(user_id.as_uuid()), name: owner.name.as_str().to_owned(), ip: client.and_then(|c| c.ip.clone()) };
     audit::record(&mut tx, &scope, &actor, Entry::ok("clinic.create", "clinic", scope.clinic_id()), now).await?;
     audit::record(&mut tx, &scope, &actor, Entry::ok("staff.add", "membership", membership).detail("owner"), now).await?;
     let token = match client {
@@ -66,6 +110,122 @@ pub async fn create_clinic(
     tx.commit().await?;
     tracing::info!(clinic_id = %scope.clinic_id(), "clinic created");
     Ok((scope, token))
+}
+
+/// Sign-up with the address proven first ([`SignupMode::VerifyEmail`]).
+/// The answer is the same, in the same time, for an address that has an
+/// account and one that has not: both hash the password and write one
+/// transaction, and the mail (a confirmation link, or a note that the
+/// address already has an account) goes out after the request has been
+/// answered. An address asked for too often gets no more mail, and the
+/// same answer.
+pub async fn request_sign_up(services: &Services, form: &SignupForm, client: &ClientInfo) -> Result<(), ServiceError> {
+    let signup = form.parse()?;
+    let gate = super::attempts::begin(services, super::attempts::Action::SignUp, Some(signup.email.as_str()), client).await;
+    let attempt = match gate {
+        Ok(attempt) => Some(attempt),
+        Err(super::attempts::Refused::Account(_)) => None,
+        Err(refused) => return Err(refused.into_error("email")),
+    };
+    let hash = crypto::hash_password(signup.password.expose().to_owned()).await?;
+    let Some(attempt) = attempt else {
+        return Ok(());
+    };
+    attempt.succeeded(services).await?;
+    let now = services.now();
+    let token = crypto::random_token();
+    let ttl = chrono::Duration::from_std(services.auth.signup_ttl).unwrap_or(chrono::Duration::days(1));
+    let mut tx = services.db.write().await?;
+    repo::signup_requests::purge(&mut tx, DbTime::from(now.0 - chrono::Duration::days(7))).await?;
+    let existing = repo::users::find_by_email(&mut tx, &signup.email).await?;
+    if existing.is_none() {
+        let request = repo::signup_requests::SignupRequest {
+            email: signup.email.to_string(),
+            clinic_name: signup.clinic_name.as_str().to_owned(),
+            time_zone: signup.time_zone.as_str().to_owned(),
+            owner_name: signup.owner_name.as_str().to_owned(),
+            password_hash: hash,
+        };
+        repo::signup_requests::insert(&mut tx, &crypto::token_hash(&token), &request, now, DbTime::from(now.0 + ttl)).await?;
+    }
+    tx.commit().await?;
+    let base = services.public_url.trim_end_matches('/');
+    let mail = match existing {
+        None => Email {
+            to: signup.email.to_string(),
+            subject: format!("Confirm your email to create {} on Ambula", signup.clinic_name.as_str()),
+            body: format!(
+                "Someone (hopefully you) asked to create the clinic {} on Ambula with this address.\n\n\
+                 Confirm your email and create it here. The link works once and expires in {} hours:\n{base}/sign-up/confirm/{token}\n\n\
+                 If you did not ask for this, ignore this email: nothing is created.\n",
+                signup.clinic_name.as_str(),
+                ttl.num_hours()
+            ),
+        },
+        Some(user) => Email {
+            to: user.email,
+            subject: "You already have an Ambula account".into(),
+            body: format!(
+                "Someone (hopefully you) tried to create the clinic {} on Ambula with this address, \
+                 which already has an account, so nothing was created.\n\n\
+                 Sign in here: {base}/sign-in\n\
+                 Forgot your password? {base}/forgot-password\n\n\
+                 To run another clinic with the same address, ask the operator of this server, \
+                 or sign up with another address. If it was not you, you can ignore this email.\n",
+                signup.clinic_name.as_str()
+            ),
+        },
+    };
+    let mailer = services.mailer.clone();
+    tokio::spawn(async move {
+        if let Err(error) = mailer.send(mail).await {
+            tracing::warn!(%error, "sign-up email could not be sent");
+        }
+    });
+    Ok(())
+}
+
+const SIGNUP_GONE: &str = "This link has expired or was already used. Sign up again, or sign in if you already did.";
+
+/// The clinic a live confirmation link would create (404 for an unknown
+/// link). Reading it changes nothing: a mail scanner that follows the link
+/// creates no clinic.
+pub async fn sign_up_details(services: &Services, token: &str) -> Result<String, ServiceError> {
+    let mut tx = services.db.read().await?;
+    repo::signup_requests::clinic_name(&mut tx, &crypto::token_hash(token.trim()), services.now())
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Creates the clinic of a confirmed sign-up and signs its owner in. The
+/// link works once, even when used twice at the same moment.
+pub async fn confirm_sign_up(services: &Services, token: &str, client: &ClientInfo) -> Result<auth::SignedIn, ServiceError> {
+    let attempt = super::attempts::begin(services, super::attempts::Action::ResetConfirm, None, client)
+        .await
+        .map_err(|refused| refused.into_error("token"))?;
+    let now = services.now();
+    let mut tx = services.db.write().await?;
+    let Some(request) = repo::signup_requests::consume(&mut tx, &crypto::token_hash(token.trim()), now).await? else {
+        drop(tx);
+        attempt.failed(services).await?;
+        return Err(ServiceError::field("token", SIGNUP_GONE));
+    };
+    tx.commit().await?;
+    attempt.succeeded(services).await?;
+    let stored = |what: &str| ServiceError::Internal(format!("stored sign-up request has a bad {what}"));
+    let clinic_name = ClinicName::parse(&request.clinic_name).map_err(|_| stored("clinic name"))?;
+    let time_zone = TimeZoneName::parse(&request.time_zone).map_err(|_| stored("time zone"))?;
+    let name = PersonName::parse(&request.owner_name).map_err(|_| stored("name"))?;
+    let email = EmailAddress::parse(&request.email).map_err(|_| stored("email"))?;
+    let owner = Owner { clinic_name: &clinic_name, time_zone: &time_zone, name: &name, email: &email };
+    // The address may have gained an account since (an invitation): it then
+    // says so at the link, to the person who holds the mailbox.
+    let (_, token) = create_clinic_hashed(services, &owner, &request.password_hash, Some(client)).await.map_err(|e| match e {
+        ServiceError::Invalid(_) => ServiceError::field("token", "This address already has an account. Sign in instead."),
+        other => other,
+    })?;
+    let token = token.ok_or_else(|| ServiceError::Internal("no session created".into()))?;
+    Ok(auth::SignedIn { token, stage: Stage::Full })
 }
 
 fn require_manager(ctx: &AuthContext) -> Result<(), ServiceError> {

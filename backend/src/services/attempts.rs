@@ -189,7 +189,8 @@ async fn reserve(services: &Services, action: Action, account: Option<&str>, cli
         Some(subject) => {
             let k = account_key(action, subject);
             let max = match action {
-                Action::ResetRequest => settings.reset_requests_per_account_per_hour,
+                // Mail to one address: a few an hour, whoever asks.
+                Action::ResetRequest | Action::SignUp => settings.reset_requests_per_account_per_hour,
                 _ => settings.lock_after,
             };
             match repo::reserve(&mut tx, &k, now, cutoff, end, max as i32).await? {
