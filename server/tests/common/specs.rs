@@ -75,6 +75,8 @@ pub const SPECS: &[Spec] = &[
     Spec { path: "/api/accept_invite_signed_in", kind: Kind2::Signed, forbidden_for: None, form: &[("token", "not-a-real-invitation")] },
     Spec { path: "/api/request_password_reset", kind: Kind2::Public, forbidden_for: None, form: &[] },
     Spec { path: "/api/reset_password", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/sign_up_info", kind: Kind2::Public, forbidden_for: None, form: &[] },
+    Spec { path: "/api/confirm_sign_up", kind: Kind2::Public, forbidden_for: None, form: &[] },
     // The MFA step: only a password-accepted session (401 otherwise).
     Spec { path: "/api/pending_sign_in", kind: Kind2::Signed, forbidden_for: None, form: &[] },
     Spec { path: "/api/verify_mfa", kind: Kind2::Signed, forbidden_for: None, form: &[("code", "123456")] },
