@@ -48,6 +48,9 @@ impl Drop for Pem {
 fn env_for(db: &TestDb, tls: Option<&Pem>) -> HashMap<&'static str, String> {
     let mut env = HashMap::from([
         ("AMBULA_BIND", "127.0.0.1:0".to_owned()),
+        // https without SMTP closes public sign-up by default; these tests
+        // sign up to get a session cookie over TLS.
+        ("AMBULA_SIGNUP", "open".to_owned()),
     ]);
     env.extend(db.server_env());
     if let Some(pem) = tls {
